@@ -1,0 +1,55 @@
+# Signpost — one entry point for every task. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+ENV ?= staging
+
+.DEFAULT_GOAL := help
+.PHONY: help venv local test test-fast lint openapi bench bench-matching deploy clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# The virtualenv is rebuilt whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create or update .venv from pyproject.toml
+
+local: $(STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS
+	PORT=$(PORT) $(BIN)/python -m infrastructure.local
+
+test: $(STAMP) ## run every test (unit, integration, API over HTTP) with coverage
+	$(BIN)/python scripts/build_openapi.py --check
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered -q
+
+test-fast: $(STAMP) ## unit tests only
+	$(BIN)/python -m pytest tests/unit -q
+
+lint: $(STAMP) ## ruff, mypy (strict on signpost), cfn-lint and checkov on the template
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/signpost/signpost functions infrastructure scripts
+	bash scripts/check_template.sh
+
+openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the handlers
+	$(BIN)/python scripts/build_openapi.py
+
+bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and register
+	$(BIN)/python tests/bench/bench_core.py
+
+bench-matching: $(STAMP) ## matching quality and blocking sizes on a synthetic population
+	$(BIN)/python tests/bench/bench_matching.py
+
+deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
+	sam build --use-container=false
+	sam deploy --config-env $(ENV)
+
+clean: ## remove build and test artefacts (keeps .venv)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis

@@ -1,0 +1,241 @@
+"""In-memory AWS for the local stack and the tests: moto, with the stack's own tables.
+
+The DynamoDB tables are created from template.yaml's resource Properties (one
+source of truth), minus what moto cannot take or what only matters in AWS
+(a customer-managed SSE key, point-in-time recovery, deletion protection, tags).
+KMS keys are created under fixed aliases so the environment is the same for
+every LocalAws, and the demo directory of API.md is seeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from infrastructure.local.tokens import DEFAULT_AUDIENCE, DevTokenIssuer
+from signpost.dal.clients import reset_clients
+from signpost.dal.directory import DynamoDirectory
+from signpost.models.organisation import Organisation
+from signpost.settings import reset_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+SEED_PATH = REPO_ROOT / "infrastructure" / "seed" / "organisations.json"
+
+REGION = "eu-west-2"
+ACCOUNT_ID = "123456789012"  # moto's default account
+STACK_NAME = "signpost-local"
+
+# template.yaml logical id → the environment variable that names the table (DESIGN.md)
+TABLES: Mapping[str, str] = {
+    "RecordsTable": "RECORDS_TABLE",
+    "AuditTable": "AUDIT_TABLE",
+    "IdempotencyTable": "IDEMPOTENCY_TABLE",
+    "DirectoryTable": "DIRECTORY_TABLE",
+}
+DATA_KEY_ALIAS = f"alias/{STACK_NAME}-data"
+HMAC_KEY_ALIAS = f"alias/{STACK_NAME}-blind-index"
+TOPIC_NAME = f"{STACK_NAME}-notifications"
+
+# create_table arguments whose CloudFormation spelling boto3 accepts as is
+_TABLE_PROPERTIES = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput", "TableClass")
+_INDEX_PROPERTIES = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def table_name(logical_id: str) -> str:
+    return f"{STACK_NAME}-{logical_id.removesuffix('Table').lower()}"
+
+
+def issuer_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/dev"
+
+
+def load_seed(path: Path = SEED_PATH) -> list[Organisation]:
+    return [Organisation.model_validate(entry) for entry in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def create_table_arguments(name: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """CloudFormation AWS::DynamoDB::Table Properties → DynamoDB CreateTable arguments."""
+    args: dict[str, Any] = {"TableName": name}
+    args.update({k: properties[k] for k in _TABLE_PROPERTIES if k in properties})
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if properties.get(kind):
+            args[kind] = [{k: index[k] for k in _INDEX_PROPERTIES if k in index} for index in properties[kind]]
+    stream = properties.get("StreamSpecification")
+    if stream and stream.get("StreamViewType"):
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    _reject_intrinsics(name, args)
+    return args
+
+
+def _reject_intrinsics(name: str, value: Any) -> None:
+    """A !Ref or !If left in a table definition cannot be created locally: say so plainly."""
+    if isinstance(value, dict):
+        if any(k == "Ref" or k.startswith("Fn::") for k in value):
+            raise ValueError(f"table {name}: template uses an intrinsic function the local stack cannot resolve")
+        for v in value.values():
+            _reject_intrinsics(name, v)
+    elif isinstance(value, list):
+        for v in value:
+            _reject_intrinsics(name, v)
+
+
+def table_resources(template: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    resources = template.get("Resources", {})
+    for logical_id in TABLES:
+        resource = resources.get(logical_id)
+        if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
+            raise ValueError(f"template.yaml defines no AWS::DynamoDB::Table named {logical_id}")
+        yield logical_id, resource.get("Properties", {})
+
+
+class LocalAws:
+    """moto started, tables/keys/topic created, directory seeded, environment set.
+
+    Use as a context manager (``with LocalAws() as aws: ...``) or start()/stop().
+    stop() restores the environment variables it changed.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 3000,
+        template_path: Path = TEMPLATE_PATH,
+        seed_path: Path | None = SEED_PATH,
+        tokens: DevTokenIssuer | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.template_path = template_path
+        self.seed_path = seed_path
+        self.tokens = tokens or DevTokenIssuer(issuer_url(port), DEFAULT_AUDIENCE)
+        self.tokens.issuer = issuer_url(port)
+        self.tables = {logical_id: table_name(logical_id) for logical_id in TABLES}
+        self.topic_arn = ""
+        self._extra_env = dict(extra_env or {})
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # lifecycle -----------------------------------------------------------------------
+    def start(self) -> LocalAws:
+        self._set_env(_FAKE_CREDENTIALS)  # before moto starts, so no real credentials are ever seen
+        self._mock = mock_aws()
+        self._mock.start()
+        try:
+            reset_clients()
+            self._create_tables()
+            self._create_keys()
+            self.topic_arn = self._client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+            self._set_env(self.environment())
+            self._refresh()
+            if self.seed_path:
+                self.seed(load_seed(self.seed_path))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        self._refresh()
+
+    def __enter__(self) -> LocalAws:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # configuration ---------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        """The environment variables of DESIGN.md, as template.yaml sets them in AWS."""
+        env = {env_name: self.tables[logical_id] for logical_id, env_name in TABLES.items()}
+        env.update(
+            DATA_KEY_ID=DATA_KEY_ALIAS,
+            HMAC_KEY_ID=HMAC_KEY_ALIAS,
+            JWT_ISSUER=self.tokens.issuer,
+            JWT_AUDIENCE=self.tokens.audience,
+            JWKS_JSON=json.dumps(self.tokens.jwks()),
+            NOTIFICATIONS_TOPIC_ARN=self.topic_arn,
+            POWERTOOLS_SERVICE_NAME="signpost",
+            POWERTOOLS_METRICS_NAMESPACE="Signpost",
+            POWERTOOLS_TRACE_DISABLED="true",
+            SIGNPOST_ENV="local",
+        )
+        env.update(self._extra_env)
+        return env
+
+    def set_issuer(self, url: str) -> None:
+        """Point tokens and the authorizer at another issuer URL (the gateway's real port)."""
+        self.tokens.issuer = url
+        self._set_env({"JWT_ISSUER": url})
+        self._refresh()
+
+    def seed(self, organisations: list[Organisation]) -> None:
+        directory = DynamoDirectory(self.tables["DirectoryTable"])
+        for organisation in organisations:
+            directory.put(organisation)
+
+    # internals ----------------------------------------------------------------------
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+
+    def _create_tables(self) -> None:
+        from infrastructure.cfn_yaml import load_template  # the template helper's loader (!Ref etc.)
+
+        dynamodb = self._client("dynamodb")
+        for logical_id, properties in table_resources(load_template(self.template_path)):
+            name = self.tables[logical_id]
+            dynamodb.create_table(**create_table_arguments(name, properties))
+            ttl = properties.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+                )
+
+    def _create_keys(self) -> None:
+        kms = self._client("kms")
+        data_key = kms.create_key(
+            Description="signpost local data key", KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT"
+        )
+        kms.create_alias(AliasName=DATA_KEY_ALIAS, TargetKeyId=data_key["KeyMetadata"]["KeyId"])
+        hmac_key = kms.create_key(
+            Description="signpost local blind-index key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
+        )
+        kms.create_alias(AliasName=HMAC_KEY_ALIAS, TargetKeyId=hmac_key["KeyMetadata"]["KeyId"])
+
+    def _set_env(self, values: Mapping[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    @staticmethod
+    def _refresh() -> None:
+        """Cached settings and boto3 clients must see the new environment."""
+        reset_settings()
+        reset_clients()

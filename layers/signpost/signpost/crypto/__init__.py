@@ -1,0 +1,1 @@
+"""Envelope encryption of identity fields and keyed blind indexes for lookup."""

@@ -1,0 +1,1 @@
+"""Data access: every DynamoDB and KMS call of Signpost lives in this package."""

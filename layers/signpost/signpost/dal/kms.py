@@ -1,0 +1,29 @@
+"""KMS: data keys for envelope encryption, MACs for blind-index key derivation."""
+
+from __future__ import annotations
+
+from signpost.dal.clients import kms
+
+_CONTEXT = {"purpose": "signpost-identity"}
+
+
+class KmsDataKeys:
+    def __init__(self, key_id: str) -> None:
+        self._key_id = key_id
+
+    def generate_data_key(self) -> tuple[bytes, bytes]:
+        resp = kms().generate_data_key(KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=_CONTEXT)
+        return resp["Plaintext"], resp["CiphertextBlob"]
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        resp = kms().decrypt(CiphertextBlob=wrapped, KeyId=self._key_id, EncryptionContext=_CONTEXT)
+        return resp["Plaintext"]
+
+
+class KmsMac:
+    def __init__(self, key_id: str) -> None:
+        self._key_id = key_id
+
+    def generate_mac(self, message: bytes) -> bytes:
+        resp = kms().generate_mac(KeyId=self._key_id, Message=message, MacAlgorithm="HMAC_SHA_256")
+        return resp["Mac"]

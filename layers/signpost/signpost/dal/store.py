@@ -1,0 +1,118 @@
+"""The store: the repositories logic reads from, and one transactional commit for writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from signpost.dal.audit import DynamoAudit, audit_item
+from signpost.dal.clients import dynamodb, key, to_item
+from signpost.dal.directory import DynamoDirectory
+from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
+from signpost.models.domain import Changes, CommitConflict, OutboxIntent
+
+OUTBOX_TTL_DAYS = 14
+MAX_TRANSACTION_ITEMS = 100
+
+
+def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
+    values = intent.model_dump(mode="json")
+    expires = intent.created_at + dt.timedelta(days=OUTBOX_TTL_DAYS)
+    values.update(pk=f"OUTBOX#{intent.intent_id}", sk="INTENT", expires_at=int(expires.timestamp()))
+    return to_item(values)
+
+
+def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
+    return key(f"NHSIDX#{nhs_index}", "GUARD")
+
+
+class DynamoStore:
+    def __init__(self, records_table: str, audit_table: str, idempotency_table: str, directory_table: str):
+        self.records = DynamoRecords(records_table)
+        self.audit = DynamoAudit(audit_table)
+        self.idempotency = DynamoIdempotency(idempotency_table)
+        self.directory = DynamoDirectory(directory_table)
+
+    def commit(self, changes: Changes) -> None:
+        """Write everything in `changes` in one TransactWriteItems, or nothing.
+
+        Raises CommitConflict naming the failed conditions: `version` (the record
+        changed since it was read), `audit_chain` (another writer appended first),
+        `nhs_guard` (an active record with this NHS number exists), `idempotency`
+        (the same Idempotency-Key was used concurrently).
+        """
+        ops: list[tuple[str, dict[str, Any]]] = []
+        rt, at = self.records.table, self.audit.table
+        for record, expected in changes.put_children:
+            put: dict[str, Any] = {"TableName": rt, "Item": child_item(record)}
+            if expected is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
+            ops.append(("version", {"Put": put}))
+        expires = {r.child_id: r.expires_at for r, _ in changes.put_children}
+        for child_id, bix in changes.add_indexes:
+            ops.append(("index", {"Put": {"TableName": rt, "Item": index_item(child_id, bix, expires.get(child_id))}}))
+        for child_id, bix in changes.remove_indexes:
+            ops.append(("index", {"Delete": {"TableName": rt, "Key": index_key(child_id, bix)}}))
+        for nhs_index, child_id in changes.add_nhs_guards:
+            item = {**nhs_guard_key(nhs_index), "child_id": {"S": child_id}}
+            ops.append(
+                ("nhs_guard", {"Put": {"TableName": rt, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+            )
+        for nhs_index, child_id in changes.remove_nhs_guards:
+            ops.append(
+                (
+                    "nhs_guard",
+                    {
+                        "Delete": {
+                            "TableName": rt,
+                            "Key": nhs_guard_key(nhs_index),
+                            "ConditionExpression": "attribute_not_exists(pk) OR child_id = :c",
+                            "ExpressionAttributeValues": {":c": {"S": child_id}},
+                        }
+                    },
+                )
+            )
+        for entry in changes.audit:
+            ops.append(
+                (
+                    "audit_chain",
+                    {"Put": {"TableName": at, "Item": audit_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}},
+                )
+            )
+        for intent in changes.outbox:
+            ops.append(("outbox", {"Put": {"TableName": rt, "Item": outbox_item(intent)}}))
+        if changes.idempotency is not None:
+            ops.append(
+                (
+                    "idempotency",
+                    {
+                        "Put": {
+                            "TableName": self.idempotency.table,
+                            "Item": stored_item(changes.idempotency),
+                            "ConditionExpression": "attribute_not_exists(id)",
+                        }
+                    },
+                )
+            )
+        if not ops:
+            return
+        if len(ops) > MAX_TRANSACTION_ITEMS:
+            raise ValueError("too many writes for one transaction")
+        try:
+            dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []  # type: ignore[typeddict-item]
+            failed = {
+                ops[i][0]
+                for i, r in enumerate(reasons)
+                if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
+            }
+            raise CommitConflict(failed or {"conflict"}) from exc

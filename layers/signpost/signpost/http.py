@@ -1,0 +1,119 @@
+"""What every API function shares: the resolver, problem+json errors, the caller, JSON responses."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from signpost.authz import Caller
+from signpost.errors import BadRequest, SignpostError, TooManyRequests, problem
+from signpost.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json(exclude_none=True)
+    else:
+        text = json.dumps(body, separators=(",", ":"), default=str)
+    return Response(status_code=status, content_type=JSON, body=text, headers={**_SECURITY_HEADERS, **(headers or {})})
+
+
+def problem_response(status: int, title: str, detail: str | None = None, **extra: Any) -> Response[str]:
+    headers = {**_SECURITY_HEADERS}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra.pop("retry_after"))
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(problem(status, title, detail, **extra), separators=(",", ":"), default=str),
+        headers=headers,
+    )
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:
+    """Field and message only: pydantic's `input` (the submitted value) is never echoed."""
+    out = []
+    for err in errors:
+        message = str(err.get("msg", "invalid value"))
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field"
+        elif err.get("type") == "missing":
+            message = "required"
+        out.append({"field": _field_path(tuple(err.get("loc", ()))), "message": message})
+    return out
+
+
+def make_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        return problem_response(
+            400, "Invalid request", "the request body or parameters are not valid", errors=validation_errors(exc.errors())
+        )
+
+    @app.exception_handler(BadRequest)
+    def _bad_request(exc: BadRequest) -> Response[str]:
+        extra: dict[str, Any] = {**exc.extra}
+        if exc.errors:
+            extra["errors"] = exc.errors
+        return problem_response(exc.status, exc.title, exc.detail, **extra)
+
+    @app.exception_handler(TooManyRequests)
+    def _too_many(exc: TooManyRequests) -> Response[str]:
+        return problem_response(exc.status, exc.title, exc.detail, retry_after=exc.retry_after)
+
+    @app.exception_handler(SignpostError)
+    def _domain(exc: SignpostError) -> Response[str]:
+        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[str]:
+        return problem_response(404, "Not found", "no such resource")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        # Type and location only: an exception message could quote data.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-3:]]
+        logger.error("unhandled error", extra={"error_type": type(exc).__name__, "where": where})
+        return problem_response(500, "Internal error")
+
+    return app
+
+
+def current_caller(app: APIGatewayRestResolver) -> Caller:
+    context = app.current_event.raw_event.get("requestContext", {}).get("authorizer")
+    return Caller.from_context(context)
+
+
+def header(app: APIGatewayRestResolver, name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    lowered = name.lower()
+    for k, v in headers.items():
+        if k.lower() == lowered:
+            return v
+    return None
+
+
+def raw_json_body(app: APIGatewayRestResolver) -> dict[str, Any]:
+    body = app.current_event.json_body
+    return body if isinstance(body, dict) else {}

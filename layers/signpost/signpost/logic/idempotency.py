@@ -1,0 +1,74 @@
+"""Idempotency-Key handling: a retry with the same key and body gets the first response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from signpost.authz import Caller
+from signpost.errors import BadRequest, Conflict
+from signpost.logic.services import Services
+from signpost.models.domain import StoredResponse
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Result:
+    """A use case's answer, as the handler will send it."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    scoped_key: str
+    request_hash: str
+
+
+def idempotency_request(
+    caller: Caller, raw_key: str | None, operation: str, body: dict[str, Any]
+) -> IdempotencyRequest | None:
+    if raw_key is None:
+        return None
+    raw_key = raw_key.strip()
+    if not raw_key or len(raw_key) > MAX_KEY_LENGTH or not raw_key.isprintable():
+        raise BadRequest(
+            "Idempotency-Key must be 1-200 printable characters",
+            errors=[{"field": "Idempotency-Key", "message": "must be 1-200 printable characters"}],
+        )
+    canonical = json.dumps({"op": operation, "body": body}, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # Keys are scoped to the practitioner: another caller's key can never replay this response.
+    scope = hashlib.sha256(f"{caller.org}\x1f{caller.sub}\x1f{raw_key}".encode()).hexdigest()
+    return IdempotencyRequest(scoped_key=scope, request_hash=digest)
+
+
+def replay(services: Services, request: IdempotencyRequest | None) -> Result | None:
+    """The stored response for this key, if any; 409 when the key was used for another body."""
+    if request is None:
+        return None
+    stored = services.store.idempotency.get(request.scoped_key)
+    if stored is None or stored.expiration < int(services.now().timestamp()):
+        return None
+    if stored.request_hash != request.request_hash:
+        raise Conflict("this Idempotency-Key was already used with a different request")
+    return Result(stored.status, stored.body, stored.headers, replayed=True)
+
+
+def to_store(services: Services, request: IdempotencyRequest | None, result: Result) -> StoredResponse | None:
+    if request is None:
+        return None
+    return StoredResponse(
+        key=request.scoped_key,
+        request_hash=request.request_hash,
+        status=result.status,
+        body=result.body,
+        headers=result.headers,
+        expiration=int(services.now().timestamp()) + services.settings.idempotency_ttl_seconds,
+    )

@@ -1,0 +1,237 @@
+"""Register, read, correct and close signpost records (responsible local authority only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from signpost.authz import Action, Caller
+from signpost.errors import BadRequest, Conflict, NotFound
+from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.identity import IDENTITY_FIELDS, identity_dict, nhs_index, open_identity, record_indexes, seal
+from signpost.logic.idempotency import IdempotencyRequest, Result, replay, to_store
+from signpost.logic.lookup import lookup
+from signpost.logic.services import Services
+from signpost.logic.signposts import organisation_or_placeholder, signposts_for
+from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
+from signpost.models.common import Outcome
+from signpost.models.domain import Changes, ChildRecord, CommitConflict
+
+
+def register(
+    services: Services, caller: Caller, request: RegisterRequest, idempotency: IdempotencyRequest | None
+) -> Result:
+    caller.require(Action.MANAGE_RECORDS)
+    if request.shielding is not None:
+        caller.require(Action.MANAGE_SHIELDING)
+    replayed = replay(services, idempotency)
+    if replayed:
+        return replayed
+    identity = identity_dict(request)
+
+    def attempt() -> Result:
+        existing = lookup(services, identity, active_only=True)
+        if existing.outcome == Outcome.MATCH:
+            raise _duplicate(services, caller, existing.records)
+        now = services.now()
+        child_id = services.new_id()
+        record = ChildRecord(
+            child_id=child_id,
+            org=caller.org,
+            status="active",
+            categories=[c.value for c in request.categories],
+            contact=request.contact.model_dump(mode="json") if request.contact else None,
+            review_by=request.review_by,
+            shielding=request.shielding.reason.value if request.shielding else None,
+            created_at=now,
+            updated_at=now,
+            since=services.today(),
+            identity=seal(services.cipher, child_id, identity),
+        )
+        org = organisation_or_placeholder(services.store.directory, caller.org)
+        body = ChildCreated(
+            child_id=child_id,
+            status=record.status,  # type: ignore[arg-type]
+            organisation=org.ref,
+            categories=request.categories,
+            review_by=record.review_by,
+            created_at=now,
+        ).model_dump(mode="json")
+        result = Result(201, body, {"Location": f"/v1/children/{child_id}"})
+        changes = Changes(put_children=[(record, None)])
+        changes.add_indexes = [(child_id, bix) for bix in sorted(record_indexes(services.indexer, identity))]
+        guard = nhs_index(services.indexer, identity)
+        if guard:
+            changes.add_nhs_guards.append((guard, child_id))
+        AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
+        changes.idempotency = to_store(services, idempotency, result)
+        services.store.commit(changes)
+        return result
+
+    try:
+        return commit_with_retries(attempt)
+    except CommitConflict as conflict:
+        if "idempotency" in conflict.reasons:
+            again = replay(services, idempotency)
+            if again:
+                return again
+        if "nhs_guard" in conflict.reasons:
+            raise Conflict("an active record of this child already exists") from conflict
+        raise
+
+
+def _duplicate(services: Services, caller: Caller, records: list[ChildRecord]) -> Conflict:
+    signposts = signposts_for(records, Outcome.MATCH, caller, services.store.directory)
+    return Conflict(
+        "an active record of this child already exists",
+        extra={"signposts": [s.model_dump(mode="json") for s in signposts]},
+    )
+
+
+def _own_record(services: Services, caller: Caller, child_id: str) -> ChildRecord:
+    """The record, if the caller's organisation is responsible for it; otherwise 404 as if absent."""
+    caller.require(Action.MANAGE_RECORDS)
+    record = services.store.records.get_child(child_id)
+    if record is None or record.org != caller.org:
+        raise NotFound("no such child")
+    return record
+
+
+def view(services: Services, caller: Caller, record: ChildRecord) -> ChildView:
+    identity = open_identity(services.cipher, record.child_id, record.identity)
+    org = organisation_or_placeholder(services.store.directory, record.org)
+    return ChildView.model_validate(
+        {
+            **identity,
+            "child_id": record.child_id,
+            "status": record.status,
+            "organisation": org.ref,
+            "categories": record.categories,
+            "contact": record.contact or org.contact.model_dump(mode="json"),
+            "review_by": record.review_by,
+            "shielding": {"reason": record.shielding} if record.shielding else None,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+            "since": record.since,
+            "closed_at": record.closed_at,
+            "close_reason": record.close_reason,
+        }
+    )
+
+
+def get_child(services: Services, caller: Caller, child_id: str) -> ChildView:
+    def attempt() -> ChildView:
+        record = _own_record(services, caller, child_id)
+        changes = Changes()
+        AuditTrail(services, caller).add(changes, child_chain(child_id), "view", child_id=child_id)
+        services.store.commit(changes)
+        return view(services, caller, record)
+
+    return commit_with_retries(attempt)
+
+
+def update_child(services: Services, caller: Caller, child_id: str, request: UpdateRequest) -> ChildView:
+    fields = request.model_fields_set
+    if "shielding" in fields:
+        caller.require(Action.MANAGE_SHIELDING)
+
+    def attempt() -> ChildView:
+        record = _own_record(services, caller, child_id)
+        if record.status != "active":
+            raise Conflict("a closed record cannot be changed")
+        patch = request.model_dump(mode="json", include=fields)
+        updates: dict[str, Any] = {"updated_at": services.now(), "version": record.version + 1}
+        for name in ("categories", "contact", "review_by"):
+            if name in fields:
+                if patch[name] is None:
+                    if name != "contact":
+                        raise _null_field(name)
+                updates[name] = getattr(request, name)
+        if "categories" in updates:
+            updates["categories"] = [c.value for c in request.categories or []]
+        if "contact" in updates and request.contact is not None:
+            updates["contact"] = request.contact.model_dump(mode="json")
+        if "shielding" in fields:
+            updates["shielding"] = request.shielding.reason.value if request.shielding else None
+        changes = Changes()
+        identity_changes = {f: patch[f] for f in fields if f in IDENTITY_FIELDS}
+        if identity_changes:
+            for required in ("given_names", "family_name", "date_of_birth"):
+                if required in identity_changes and identity_changes[required] is None:
+                    raise _null_field(required)
+            _correct_identity(services, record, identity_changes, updates, changes)
+        updated = record.model_copy(update=updates)
+        changes.put_children.append((updated, record.version))
+        AuditTrail(services, caller).add(
+            changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
+        )
+        services.store.commit(changes)
+        return view(services, caller, updated)
+
+    try:
+        return commit_with_retries(attempt)
+    except CommitConflict as conflict:
+        if "nhs_guard" in conflict.reasons:
+            raise Conflict("another active record has this NHS number") from conflict
+        raise
+
+
+def _null_field(name: str) -> BadRequest:
+    return BadRequest("a required field cannot be removed", errors=[{"field": name, "message": "may not be null"}])
+
+
+def _correct_identity(
+    services: Services,
+    record: ChildRecord,
+    identity_changes: dict[str, Any],
+    updates: dict[str, Any],
+    changes: Changes,
+) -> None:
+    old = open_identity(services.cipher, record.child_id, record.identity)
+    new = {**old, **identity_changes}
+    if new.get("other_names") is None:
+        new["other_names"] = []
+    updates["identity"] = seal(services.cipher, record.child_id, new)
+    old_indexes = services.store.records.indexes_of(record.child_id)
+    new_indexes = record_indexes(services.indexer, new)
+    changes.add_indexes = [(record.child_id, b) for b in sorted(new_indexes - old_indexes)]
+    changes.remove_indexes = [(record.child_id, b) for b in sorted(old_indexes - new_indexes)]
+    old_guard, new_guard = nhs_index(services.indexer, old), nhs_index(services.indexer, new)
+    if old_guard != new_guard:
+        if old_guard:
+            changes.remove_nhs_guards.append((old_guard, record.child_id))
+        if new_guard:
+            changes.add_nhs_guards.append((new_guard, record.child_id))
+
+
+def close_child(services: Services, caller: Caller, child_id: str, request: CloseRequest) -> ChildView:
+    def attempt() -> ChildView:
+        record = _own_record(services, caller, child_id)
+        if record.status != "active":
+            raise Conflict("the record is already closed")
+        now = services.now()
+        expires = now + dt.timedelta(days=services.settings.retention_days)
+        closed = record.model_copy(
+            update={
+                "status": "closed",
+                "closed_at": now,
+                "close_reason": request.reason.value,
+                "updated_at": now,
+                "version": record.version + 1,
+                "expires_at": int(expires.timestamp()),
+            }
+        )
+        changes = Changes(put_children=[(closed, record.version)])
+        # Blind indexes stay (a closed record is findable for a year) but expire with the record.
+        changes.add_indexes = [(child_id, b) for b in sorted(services.store.records.indexes_of(child_id))]
+        guard = nhs_index(services.indexer, open_identity(services.cipher, child_id, record.identity))
+        if guard:
+            changes.remove_nhs_guards.append((guard, child_id))
+        AuditTrail(services, caller).add(
+            changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value
+        )
+        services.store.commit(changes)
+        return view(services, caller, closed)
+
+    return commit_with_retries(attempt)
+

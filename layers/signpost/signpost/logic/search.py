@@ -1,0 +1,93 @@
+"""Search: is this child known, and whom should the professional contact?"""
+
+from __future__ import annotations
+
+from signpost.authz import Action, Caller
+from signpost.errors import BadRequest
+from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
+from signpost.logic.identity import identity_dict
+from signpost.logic.lookup import lookup
+from signpost.logic.services import Services
+from signpost.logic.signposts import organisation_or_placeholder, signposts_for
+from signpost.models.common import Outcome, SearchReason
+from signpost.models.domain import Changes, ChildRecord, OutboxIntent
+from signpost.models.search import SearchRequest, SearchResult
+
+SENSITIVE_SERVICE_LABEL = "a health service"
+
+
+def check_reason(caller: Caller, request: SearchRequest) -> None:
+    """Police must give police_enquiry (with a case reference), and only police may."""
+    police_reason = request.reason == SearchReason.POLICE_ENQUIRY
+    if caller.is_police != police_reason:
+        message = (
+            "police searches must give reason police_enquiry"
+            if caller.is_police
+            else "only police may give reason police_enquiry"
+        )
+        raise BadRequest(message, errors=[{"field": "reason", "message": message}])
+
+
+def search(services: Services, caller: Caller, request: SearchRequest) -> SearchResult:
+    caller.require(Action.SEARCH)
+    check_reason(caller, request)
+    found = lookup(services, identity_dict(request))
+    signposts = signposts_for(found.records, found.outcome, caller, services.store.directory)
+    search_id = services.new_id()
+
+    def attempt() -> None:
+        changes = Changes()
+        trail = AuditTrail(services, caller)
+        # The search's own entry also holds what break-glass needs to reveal a shielded child later.
+        trail.add(
+            changes,
+            search_chain(search_id),
+            "search",
+            new_chain=True,
+            search_id=search_id,
+            reason=request.reason.value,
+            outcome=found.outcome.value,
+            case_reference=request.case_reference,
+            details={"children": [r.child_id for r in found.records], "candidates_read": found.candidates_read},
+        )
+        for record in found.records:
+            trail.add(
+                changes,
+                child_chain(record.child_id),
+                "search",
+                child_id=record.child_id,
+                search_id=search_id,
+                reason=request.reason.value,
+                outcome=found.outcome.value,
+            )
+            changes.outbox.extend(_notifications(services, caller, record, found.outcome, search_id))
+        services.store.commit(changes)
+
+    commit_with_retries(attempt)
+    return SearchResult(search_id=search_id, outcome=found.outcome, signposts=signposts)
+
+
+def _notifications(
+    services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str
+) -> list[OutboxIntent]:
+    """record_viewed to the responsible LA (not for its own searches); seen_in_other_area on a
+    match from another area. A sensitive service is never named: it appears as a health service."""
+    if caller.org == record.org:
+        return []
+    from_org = SENSITIVE_SERVICE_LABEL if caller.sensitive_service else caller.org
+    intents = [
+        OutboxIntent(
+            intent_id=services.new_id(),
+            to_org=record.org,
+            type="record_viewed",
+            created_at=services.now(),
+            child_id=record.child_id,
+            search_id=search_id,
+            from_org=from_org,
+        )
+    ]
+    if outcome == Outcome.MATCH:
+        responsible = organisation_or_placeholder(services.store.directory, record.org)
+        if caller.area and caller.area != responsible.area:
+            intents.append(intents[0].model_copy(update={"intent_id": services.new_id(), "type": "seen_in_other_area"}))
+    return intents

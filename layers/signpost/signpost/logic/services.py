@@ -1,0 +1,75 @@
+"""What every use case is given: the store, the crypto, the clock and the settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from signpost.audit_chain import ChainHead
+from signpost.crypto.blind_index import BlindIndexer
+from signpost.crypto.envelope import EnvelopeCipher
+from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
+from signpost.models.organisation import Organisation
+from signpost.settings import Settings
+
+
+class RecordsReader(Protocol):
+    def get_child(self, child_id: str) -> ChildRecord | None: ...
+    def child_ids_for_indexes(self, indexes: set[str], limit: int) -> list[str]: ...
+    def get_children(self, child_ids: list[str]) -> list[ChildRecord]: ...
+    def indexes_of(self, child_id: str) -> set[str]: ...
+
+
+class AuditReader(Protocol):
+    def head(self, chain: str) -> ChainHead: ...
+    def entries(
+        self, chain: str, *, newest_first: bool = True, limit: int = 100, start_after: int | None = None
+    ) -> tuple[list[AuditEntry], int | None]: ...
+    def get(self, chain: str, seq: int) -> AuditEntry | None: ...
+
+
+class IdempotencyReader(Protocol):
+    def get(self, idem_key: str) -> StoredResponse | None: ...
+
+
+class DirectoryReader(Protocol):
+    def get(self, code: str) -> Organisation | None: ...
+    def put(self, organisation: Organisation) -> None: ...
+
+
+class Store(Protocol):
+    @property
+    def records(self) -> RecordsReader: ...
+    @property
+    def audit(self) -> AuditReader: ...
+    @property
+    def idempotency(self) -> IdempotencyReader: ...
+    @property
+    def directory(self) -> DirectoryReader: ...
+    def commit(self, changes: Changes) -> None: ...
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Services:
+    store: Store
+    cipher: EnvelopeCipher
+    indexer: BlindIndexer
+    settings: Settings
+    now: Callable[[], dt.datetime] = field(default=_utcnow)
+    new_id: Callable[[], str] = field(default=_new_id)
+
+    def today(self) -> dt.date:
+        from zoneinfo import ZoneInfo
+
+        return self.now().astimezone(ZoneInfo("Europe/London")).date()

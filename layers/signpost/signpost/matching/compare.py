@@ -1,0 +1,140 @@
+"""Field-by-field comparison: each pair of values falls into one named level.
+
+Levels are ordered best first; a comparison returns the first that applies.
+Names are compared as prepared once per identity (normalised, split, phonetic
+codes), so scoring many candidates does not redo that work for the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rapidfuzz.distance import JaroWinkler
+
+from signpost.matching.config import MISSING
+from signpost.matching.nickname_table import nickname_table
+from signpost.matching.normalise import (
+    compact,
+    name_tokens,
+    normalise_name,
+    phonetic,
+    postcode_compact,
+    postcode_outward,
+)
+from signpost.matching.types import NhsComparison
+
+# Sex values that say nothing about the child.
+_UNKNOWN_SEX = frozenset({"not_known", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedName:
+    """One name (given or family) ready for comparison."""
+
+    compact: str
+    tokens: tuple[str, ...]
+    token_set: frozenset[str]
+    first: str
+    compact_code: str
+    first_code: str
+    token_codes: frozenset[str]
+
+    @classmethod
+    def of(cls, raw: str) -> PreparedName:
+        normalised = normalise_name(raw)
+        whole = compact(normalised)
+        tokens = name_tokens(normalised) or ((whole,) if whole else ())
+        first = tokens[0] if tokens else ""
+        return cls(
+            compact=whole,
+            tokens=tokens,
+            token_set=frozenset(tokens),
+            first=first,
+            compact_code=phonetic(whole) if whole else "",
+            first_code=phonetic(first) if first else "",
+            token_codes=frozenset(phonetic(t) for t in tokens),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not self.compact
+
+
+def _similar(a: str, b: str, threshold: float) -> bool:
+    return bool(a) and bool(b) and JaroWinkler.similarity(a, b) >= threshold
+
+
+def compare_given(q: PreparedName, c: PreparedName, jw_threshold: float) -> str:
+    """exact / fuzzy (Jaro-Winkler) / phonetic (metaphone) / nickname / disagree / missing."""
+    if q.empty or c.empty:
+        return MISSING
+    # Same first given name, or one side gave a middle name the other lacks.
+    if q.compact == c.compact or q.first in c.token_set or c.first in q.token_set:
+        return "exact"
+    if _similar(q.first, c.first, jw_threshold) or _similar(q.compact, c.compact, jw_threshold):
+        return "fuzzy"
+    if q.first_code == c.first_code or q.compact_code == c.compact_code:
+        return "phonetic"
+    table = nickname_table()
+    if any(table.related(qt, ct) for qt in q.tokens[:2] for ct in c.tokens[:2]):
+        return "nickname"
+    return "disagree"
+
+
+def compare_family(q: PreparedName, c: PreparedName, jw_threshold: float) -> str:
+    """exact / part (one part of a hyphenated or double-barrelled name) / fuzzy / phonetic / disagree."""
+    if q.empty or c.empty:
+        return MISSING
+    if q.compact == c.compact:
+        return "exact"
+    if q.token_set < c.token_set or c.token_set < q.token_set:
+        return "part"
+    if _similar(q.compact, c.compact, jw_threshold) or any(
+        _similar(qt, ct, jw_threshold) for qt in q.tokens for ct in c.tokens
+    ):
+        return "fuzzy"
+    if q.compact_code == c.compact_code or not q.token_codes.isdisjoint(c.token_codes):
+        return "phonetic"
+    return "disagree"
+
+
+def _digits(d: dt.date) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def compare_dates(q: dt.date, c: dt.date) -> str:
+    """exact / day_month_swapped / one_digit / year_off_by_one / disagree."""
+    if q == c:
+        return "exact"
+    if q.year == c.year and q.day == c.month and q.month == c.day:
+        return "day_month_swapped"
+    if sum(a != b for a, b in zip(_digits(q), _digits(c), strict=True)) == 1:
+        return "one_digit"
+    if q.month == c.month and q.day == c.day and abs(q.year - c.year) == 1:
+        return "year_off_by_one"
+    return "disagree"
+
+
+def compare_postcodes(q: str | None, c: str | None) -> str:
+    """exact / district (same outward code) / disagree / missing."""
+    qc, cc = postcode_compact(q), postcode_compact(c)
+    if qc is None or cc is None:
+        return MISSING
+    if qc == cc:
+        return "exact"
+    if postcode_outward(qc) == postcode_outward(cc):
+        return "district"
+    return "disagree"
+
+
+def compare_sex(q: str | None, c: str | None) -> str:
+    if q is None or c is None or q in _UNKNOWN_SEX or c in _UNKNOWN_SEX:
+        return MISSING
+    return "agree" if q == c else "disagree"
+
+
+def compare_nhs(q: str | None, c: str | None) -> NhsComparison:
+    if not q or not c:
+        return "missing"
+    return "agree" if q == c else "disagree"

@@ -1,0 +1,1 @@
+"""Pydantic models: API input/output, domain values and directory entries."""

@@ -1,0 +1,112 @@
+"""Domain values that logic works with and the data-access layer stores.
+
+Logic builds a :class:`Changes` describing everything one action writes (the
+record, its blind indexes, audit entries, notification intents, the stored
+idempotent response); the store commits it in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChildRecord(BaseModel):
+    """The signpost record. Identity is only ever held here as ciphertext."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    child_id: str
+    org: str
+    status: str
+    categories: list[str]
+    contact: dict[str, Any] | None = None  # None: the organisation's directory contact
+    review_by: dt.date
+    shielding: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    since: dt.date
+    identity: bytes
+    version: int = 1
+    closed_at: dt.datetime | None = None
+    close_reason: str | None = None
+    expires_at: int | None = None  # epoch seconds: DynamoDB TTL purge after retention
+    # Set while a transfer is open (requested/acknowledged): {transfer_id, to_org, status}
+    transfer: dict[str, Any] | None = None
+
+
+class AuditEntry(BaseModel):
+    """One link of a hash chain in the audit table."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    chain: str
+    seq: int
+    at: dt.datetime
+    action: str
+    org: str
+    role: str
+    sub: str
+    sensitive_service: bool = False
+    child_id: str | None = None
+    search_id: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+    case_reference: str | None = None
+    details: dict[str, Any] | None = None
+    review: bool = False
+    prev_hash: str
+    hash: str = ""
+
+
+class OutboxIntent(BaseModel):
+    """A notification to deliver: written with the action, delivered by the notifier."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    intent_id: str
+    to_org: str
+    type: str
+    created_at: dt.datetime
+    child_id: str | None = None
+    transfer_id: str | None = None
+    search_id: str | None = None
+    from_org: str | None = None
+
+
+class StoredResponse(BaseModel):
+    """What an Idempotency-Key replays."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str
+    request_hash: str
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = {}
+    expiration: int
+
+
+@dataclass
+class Changes:
+    """Everything one action writes, committed together."""
+
+    put_children: list[tuple[ChildRecord, int | None]] = field(default_factory=list)  # (record, expected version)
+    add_indexes: list[tuple[str, str]] = field(default_factory=list)  # (child_id, blind index)
+    remove_indexes: list[tuple[str, str]] = field(default_factory=list)
+    add_nhs_guards: list[tuple[str, str]] = field(default_factory=list)  # (nhs blind index, child_id)
+    remove_nhs_guards: list[tuple[str, str]] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    outbox: list[OutboxIntent] = field(default_factory=list)
+    idempotency: StoredResponse | None = None
+
+
+class CommitConflict(Exception):
+    """A condition of the transaction failed. `reasons` names which ones."""
+
+    def __init__(self, reasons: set[str]) -> None:
+        super().__init__("transaction condition failed: " + ",".join(sorted(reasons)))
+        self.reasons = reasons

@@ -1,0 +1,58 @@
+"""Settings: one pydantic model read from the environment once, lazily.
+
+Every function reads its configuration through :func:`get_settings`. Names are the
+environment variables set by template.yaml (and by the local stack).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # Tables
+    records_table: str = Field(default="signpost-records", alias="RECORDS_TABLE")
+    audit_table: str = Field(default="signpost-audit", alias="AUDIT_TABLE")
+    idempotency_table: str = Field(default="signpost-idempotency", alias="IDEMPOTENCY_TABLE")
+    directory_table: str = Field(default="signpost-directory", alias="DIRECTORY_TABLE")
+
+    # KMS: the data-key CMK (envelope encryption) and the HMAC key (blind indexes)
+    data_key_id: str = Field(default="alias/signpost-data", alias="DATA_KEY_ID")
+    hmac_key_id: str = Field(default="alias/signpost-blind-index", alias="HMAC_KEY_ID")
+    data_key_max_age_seconds: int = Field(default=300, alias="DATA_KEY_MAX_AGE_SECONDS")
+    data_key_max_uses: int = Field(default=10_000, alias="DATA_KEY_MAX_USES")
+
+    # Token verification (authorizer)
+    jwt_issuer: str = Field(default="https://login.example.gov.uk/", alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="signpost", alias="JWT_AUDIENCE")
+    jwks_url: str = Field(default="", alias="JWKS_URL")
+    # Inline JWKS (JSON). Used by the local stack, which has no HTTPS endpoint to fetch from.
+    jwks_json: str = Field(default="", alias="JWKS_JSON")
+    jwt_algorithms: str = Field(default="RS256", alias="JWT_ALGORITHMS")
+
+    # Policy
+    police_searches_per_hour: int = Field(default=20, alias="POLICE_SEARCHES_PER_HOUR")
+    closed_findable_days: int = Field(default=365, alias="CLOSED_FINDABLE_DAYS")
+    retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
+    idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
+    max_candidates: int = Field(default=50, alias="MAX_CANDIDATES")
+
+    # SNS topic for "you have N new notifications" (notifier)
+    notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
+
+    environment: str = Field(default="local", alias="SIGNPOST_ENV")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

@@ -1,0 +1,26 @@
+"""The composition root: the AWS-backed services a Lambda function uses, built once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from signpost.crypto.blind_index import BlindIndexer
+from signpost.crypto.envelope import EnvelopeCipher
+from signpost.dal.kms import KmsDataKeys, KmsMac
+from signpost.dal.store import DynamoStore
+from signpost.logic.services import Services
+from signpost.settings import get_settings
+
+
+@cache
+def services() -> Services:
+    s = get_settings()
+    store = DynamoStore(s.records_table, s.audit_table, s.idempotency_table, s.directory_table)
+    cipher = EnvelopeCipher(
+        KmsDataKeys(s.data_key_id), max_age_seconds=s.data_key_max_age_seconds, max_uses=s.data_key_max_uses
+    )
+    return Services(store=store, cipher=cipher, indexer=BlindIndexer(KmsMac(s.hmac_key_id)), settings=s)
+
+
+def reset_services() -> None:
+    services.cache_clear()

@@ -1,0 +1,173 @@
+"""Small in-memory fakes of the store and KMS, so logic tests need no network and no moto."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import os
+from pathlib import Path
+
+from signpost.audit_chain import EMPTY, ChainHead
+from signpost.crypto.blind_index import BlindIndexer
+from signpost.crypto.envelope import EnvelopeCipher
+from signpost.logic.services import Services
+from signpost.models.domain import AuditEntry, Changes, ChildRecord, CommitConflict, OutboxIntent, StoredResponse
+from signpost.models.organisation import Organisation
+from signpost.settings import Settings
+
+SEED = Path(__file__).resolve().parents[3] / "infrastructure" / "seed" / "organisations.json"
+
+
+class FakeDataKeys:
+    def __init__(self) -> None:
+        self.generated = 0
+        self.unwrapped = 0
+        self._keys: dict[bytes, bytes] = {}
+
+    def generate_data_key(self) -> tuple[bytes, bytes]:
+        self.generated += 1
+        plaintext = os.urandom(32)
+        wrapped = hashlib.sha256(plaintext).digest()
+        self._keys[wrapped] = plaintext
+        return plaintext, wrapped
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        self.unwrapped += 1
+        return self._keys[wrapped]
+
+
+class FakeMac:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def generate_mac(self, message: bytes) -> bytes:
+        self.calls += 1
+        return hashlib.sha256(b"fake-kms-key" + message).digest()
+
+
+class FakeDirectory:
+    def __init__(self) -> None:
+        self.orgs = {o["code"]: Organisation.model_validate(o) for o in json.loads(SEED.read_text())}
+
+    def get(self, code: str) -> Organisation | None:
+        return self.orgs.get(code)
+
+    def put(self, organisation: Organisation) -> None:
+        self.orgs[organisation.code] = organisation
+
+
+class FakeRecords:
+    def __init__(self) -> None:
+        self.children: dict[str, ChildRecord] = {}
+        self.indexes: dict[str, set[str]] = {}  # child_id -> blind indexes
+
+    def get_child(self, child_id: str) -> ChildRecord | None:
+        return self.children.get(child_id)
+
+    def child_ids_for_indexes(self, indexes: set[str], limit: int) -> list[str]:
+        return [c for c, own in self.indexes.items() if own & set(indexes)][: limit + 1]
+
+    def get_children(self, child_ids: list[str]) -> list[ChildRecord]:
+        return [self.children[c] for c in child_ids if c in self.children]
+
+    def indexes_of(self, child_id: str) -> set[str]:
+        return set(self.indexes.get(child_id, set()))
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.chains: dict[str, list[AuditEntry]] = {}
+
+    def head(self, chain: str) -> ChainHead:
+        entries = self.chains.get(chain)
+        return ChainHead(entries[-1].seq, entries[-1].hash) if entries else EMPTY
+
+    def entries(
+        self, chain: str, *, newest_first: bool = True, limit: int = 100, start_after: int | None = None
+    ) -> tuple[list[AuditEntry], int | None]:
+        items = list(self.chains.get(chain, []))
+        if newest_first:
+            items.reverse()
+        if start_after is not None:
+            items = [e for e in items if (e.seq < start_after if newest_first else e.seq > start_after)]
+        page = items[:limit]
+        return page, (page[-1].seq if len(items) > limit else None)
+
+    def get(self, chain: str, seq: int) -> AuditEntry | None:
+        return next((e for e in self.chains.get(chain, []) if e.seq == seq), None)
+
+
+class FakeIdempotency:
+    def __init__(self) -> None:
+        self.items: dict[str, StoredResponse] = {}
+
+    def get(self, idem_key: str) -> StoredResponse | None:
+        return self.items.get(idem_key)
+
+
+class FakeStore:
+    """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing."""
+
+    def __init__(self) -> None:
+        self.records = FakeRecords()
+        self.audit = FakeAudit()
+        self.idempotency = FakeIdempotency()
+        self.directory = FakeDirectory()
+        self.nhs_guards: dict[str, str] = {}
+        self.outbox: list[OutboxIntent] = []
+        self.commits = 0
+        self.fail_next: set[str] = set()  # inject a conflict on the next commit
+
+    def commit(self, changes: Changes) -> None:
+        failed = set(self.fail_next)
+        self.fail_next = set()
+        for record, expected in changes.put_children:
+            current = self.records.children.get(record.child_id)
+            if (expected is None and current is not None) or (
+                expected is not None and (current is None or current.version != expected)
+            ):
+                failed.add("version")
+        for guard, child_id in changes.add_nhs_guards:
+            if guard in self.nhs_guards and self.nhs_guards[guard] != child_id:
+                failed.add("nhs_guard")
+        for entry in changes.audit:
+            if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
+                failed.add("audit_chain")
+        if changes.idempotency and changes.idempotency.key in self.idempotency.items:
+            failed.add("idempotency")
+        if failed:
+            raise CommitConflict(failed)
+        self.commits += 1
+        for record, _ in changes.put_children:
+            self.records.children[record.child_id] = record
+        for child_id, bix in changes.add_indexes:
+            self.records.indexes.setdefault(child_id, set()).add(bix)
+        for child_id, bix in changes.remove_indexes:
+            self.records.indexes.get(child_id, set()).discard(bix)
+        for guard, child_id in changes.remove_nhs_guards:
+            if self.nhs_guards.get(guard) == child_id:
+                del self.nhs_guards[guard]
+        for guard, child_id in changes.add_nhs_guards:
+            self.nhs_guards[guard] = child_id
+        for entry in changes.audit:
+            self.audit.chains.setdefault(entry.chain, []).append(entry)
+        self.outbox.extend(changes.outbox)
+        if changes.idempotency:
+            self.idempotency.items[changes.idempotency.key] = changes.idempotency
+
+
+def make_services(now: dt.datetime | None = None) -> tuple[Services, FakeStore, FakeDataKeys, FakeMac]:
+    store, keys, mac = FakeStore(), FakeDataKeys(), FakeMac()
+    counter = itertools.count(1)
+    fixed = now or dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+    services = Services(
+        store=store,
+        cipher=EnvelopeCipher(keys),
+        indexer=BlindIndexer(mac),
+        settings=Settings(),
+        now=lambda: fixed,
+        new_id=lambda: f"id{next(counter):06d}",
+    )
+    return services, store, keys, mac
