@@ -13,6 +13,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "signpost" / "signpost" / "openapi.json"
 API_FUNCTIONS = ("records", "search", "transfers", "inbox", "imports")
@@ -25,9 +28,6 @@ children's services, and whom do I call? See API.md for the contract. Every /v1 
 
 
 def build() -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-
     merge = OpenAPIMerge(
         title="Signpost API",
         version="1.0.0",
@@ -69,7 +69,10 @@ def _problem_responses(schema: dict[str, Any]) -> None:
         },
         "additionalProperties": True,
     }
-    problem = {"description": "Problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    problem = {
+        "description": "Problem",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

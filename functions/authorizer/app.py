@@ -16,10 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from signpost.auth import InvalidToken, TokenVerifier, verifier_from_settings
 from signpost.authz import Caller, role_fits_org
-from signpost.dal.directory import DynamoDirectory
+from signpost.dal.directory import DirectoryRepository, DynamoDirectory
 from signpost.models.common import OrgType, Role
 from signpost.observability import logger
 from signpost.settings import Settings, get_settings
@@ -47,12 +46,13 @@ def _dependencies() -> tuple[TokenVerifier, DynamoDirectory]:
     return _deps[1], _deps[2]
 
 
-def authorise(event: APIGatewayAuthorizerRequestEvent) -> Caller:
+def authorise(
+    event: APIGatewayAuthorizerRequestEvent, verifier: TokenVerifier, directory: DirectoryRepository
+) -> Caller:
     """The caller behind a valid token of an active organisation, or :class:`Denied`."""
     header = event.get_header_value("Authorization", default_value="", case_sensitive=False) or ""
     if not header.lower().startswith(_BEARER):
         raise Denied("missing_token")
-    verifier, directory = _dependencies()
     try:
         claims = verifier.verify(header[len(_BEARER) :].strip())
     except InvalidToken as exc:
@@ -76,13 +76,13 @@ def authorise(event: APIGatewayAuthorizerRequestEvent) -> Caller:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     request = APIGatewayAuthorizerRequestEvent(event)
     try:
-        caller = authorise(request)
+        caller = authorise(request, *_dependencies())
     except Denied as exc:
         logger.info("authorizer decision", extra={"decision": "deny", "reason": exc.reason})
-        raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway's 401 contract
+        raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
     except Exception as exc:
         # A fault (directory unreachable, bad configuration): still a 401 to the client;
         # the log names the error type only, as its message could quote input.
@@ -90,7 +90,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "authorizer decision",
             extra={"decision": "deny", "reason": "error", "error": type(exc).__name__},
         )
-        raise Exception("Unauthorized") from None  # noqa: TRY002
+        raise Exception("Unauthorized") from None
     logger.info("authorizer decision", extra={"decision": "allow", "org": caller.org, "role": caller.role})
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         request.method_arn, principal_id=caller.sub, context=caller.as_context()

@@ -9,14 +9,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from signpost.authz import Action
 from signpost.http import current_caller, json_response, make_resolver
 from signpost.logic import directory
 from signpost.models.organisation import Organisation, OrganisationIn
 from signpost.observability import logger, metrics, tracer
 from signpost.wiring import services
 
-app = make_resolver()
+app = make_resolver(
+    {
+        ("GET", "/v1/organisations/{code}"): Action.READ_DIRECTORY,
+        ("PUT", "/v1/organisations/{code}"): Action.DIRECTORY_ADMIN,
+    },
+    public=frozenset({("GET", "/health"), ("GET", "/openapi.json")}),
+)
 OrgCode = Annotated[str, Path(min_length=1, max_length=20)]
 
 
@@ -35,7 +41,9 @@ def openapi() -> Response[str]:
     "/v1/organisations/<code>",
     summary="A directory entry",
     tags=["directory"],
-    responses={200: {"description": "The organisation", "content": {"application/json": {"model": Organisation}}}},
+    responses={
+        200: {"description": "The organisation", "content": {"application/json": {"model": Organisation}}}
+    },
 )
 def get_organisation(code: OrgCode) -> Response[str]:
     org = directory.get_organisation(services().store.directory, current_caller(app), code)
@@ -46,8 +54,10 @@ def get_organisation(code: OrgCode) -> Response[str]:
     "/v1/organisations/<code>",
     summary="Create or replace a directory entry (admin)",
     tags=["directory"],
-    responses={200: {"description": "Replaced", "content": {"application/json": {"model": Organisation}}},
-               201: {"description": "Created", "content": {"application/json": {"model": Organisation}}}},
+    responses={
+        200: {"description": "Replaced", "content": {"application/json": {"model": Organisation}}},
+        201: {"description": "Created", "content": {"application/json": {"model": Organisation}}},
+    },
 )
 def put_organisation(code: OrgCode, body: OrganisationIn) -> Response[str]:
     org, created = directory.put_organisation(services().store.directory, current_caller(app), code, body)

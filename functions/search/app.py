@@ -1,31 +1,62 @@
-"""Search function: is this child known to children's services, and whom to contact?"""
+"""Search function: is this child known to children's services, and whom to contact? And break-glass."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from signpost.authz import Action
+from signpost.dal.rate_limit import DynamoRateLimits
+from signpost.errors import TooManyRequests
 from signpost.http import current_caller, json_response, make_resolver
+from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
-from signpost.models.search import SearchRequest, SearchResult
+from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
 from signpost.observability import logger, metrics, tracer
+from signpost.settings import get_settings
 from signpost.wiring import services
 
-app = make_resolver()
+app = make_resolver(
+    {
+        ("POST", "/v1/searches"): Action.SEARCH,
+        ("POST", "/v1/searches/{search_id}/break-glass"): Action.BREAK_GLASS,
+    }
+)
+_RESULT: OpenAPIResponse = {
+    "description": "The outcome and signposts",
+    "content": {"application/json": {"model": SearchResult}},
+}
 
 
 @app.post(
     "/v1/searches",
     summary="Search for a child: the responsible local authority and whom to contact",
-    responses={200: {"description": "The outcome and signposts", "content": {"application/json": {"model": SearchResult}}}},
+    responses={200: _RESULT},
     tags=["search"],
 )
 def search(body: SearchRequest) -> Response[str]:
-    result = search_logic.search(services(), current_caller(app), body)
+    rate_limits = DynamoRateLimits(get_settings().records_table)
+    try:
+        result = search_logic.search(services(), current_caller(app), body, rate_limits)
+    except TooManyRequests:
+        metrics.add_metric(name="PoliceSearchLimited", unit="Count", value=1)
+        raise
     metrics.add_metric(name=f"Search_{result.outcome.value}", unit="Count", value=1)
+    return json_response(200, result)
+
+
+@app.post(
+    "/v1/searches/<search_id>/break-glass",
+    summary="Reveal the shielded signposts of your organisation's search (la_manager; audited, reviewed)",
+    responses={200: _RESULT},
+    tags=["search"],
+)
+def break_glass(search_id: str, body: BreakGlassRequest) -> Response[str]:
+    result = break_glass_logic.break_glass(services(), current_caller(app), search_id, body)
+    metrics.add_metric(name="BreakGlassUsed", unit="Count", value=1)
     return json_response(200, result)
 
 

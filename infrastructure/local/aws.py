@@ -12,18 +12,24 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache, lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from unittest.mock import patch
 
 import boto3
+import moto.kms.models as kms_models
+import moto.kms.utils as kms_utils
 from moto import mock_aws
-
-from infrastructure.local.tokens import DEFAULT_AUDIENCE, DevTokenIssuer
 from signpost.dal.clients import reset_clients
 from signpost.dal.directory import DynamoDirectory
 from signpost.models.organisation import Organisation
 from signpost.settings import reset_settings
+
+from infrastructure.cfn_yaml import load_template
+from infrastructure.local.tokens import DEFAULT_AUDIENCE, DevTokenIssuer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -45,7 +51,13 @@ HMAC_KEY_ALIAS = f"alias/{STACK_NAME}-blind-index"
 TOPIC_NAME = f"{STACK_NAME}-notifications"
 
 # create_table arguments whose CloudFormation spelling boto3 accepts as is
-_TABLE_PROPERTIES = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput", "TableClass")
+_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "TableClass",
+)
 _INDEX_PROPERTIES = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 
 _FAKE_CREDENTIALS = {
@@ -56,6 +68,16 @@ _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+def parsed_template(path: Path = TEMPLATE_PATH) -> Mapping[str, Any]:
+    """template.yaml parsed once per process (and again if it changes): parsing takes ~0.5 s."""
+    return _parse(path.resolve(), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parse(path: Path, _mtime_ns: int) -> Mapping[str, Any]:
+    return load_template(path)  # the template's own loader: !Ref, !GetAtt, … as JSON-form dicts
 
 
 def table_name(logical_id: str) -> str:
@@ -76,7 +98,9 @@ def create_table_arguments(name: str, properties: Mapping[str, Any]) -> dict[str
     args.update({k: properties[k] for k in _TABLE_PROPERTIES if k in properties})
     for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if properties.get(kind):
-            args[kind] = [{k: index[k] for k in _INDEX_PROPERTIES if k in index} for index in properties[kind]]
+            args[kind] = [
+                {k: index[k] for k in _INDEX_PROPERTIES if k in index} for index in properties[kind]
+            ]
     stream = properties.get("StreamSpecification")
     if stream and stream.get("StreamViewType"):
         args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
@@ -88,7 +112,9 @@ def _reject_intrinsics(name: str, value: Any) -> None:
     """A !Ref or !If left in a table definition cannot be created locally: say so plainly."""
     if isinstance(value, dict):
         if any(k == "Ref" or k.startswith("Fn::") for k in value):
-            raise ValueError(f"table {name}: template uses an intrinsic function the local stack cannot resolve")
+            raise ValueError(
+                f"table {name}: template uses an intrinsic function the local stack cannot resolve"
+            )
         for v in value.values():
             _reject_intrinsics(name, v)
     elif isinstance(value, list):
@@ -103,6 +129,26 @@ def table_resources(template: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[
         if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
             raise ValueError(f"template.yaml defines no AWS::DynamoDB::Table named {logical_id}")
         yield logical_id, resource.get("Properties", {})
+
+
+@contextmanager
+def _reused_moto_key_pairs() -> Iterator[None]:
+    """moto makes an RSA key pair for every KMS key, even symmetric and HMAC keys that never use
+    it (~80 ms each, per test). Hand it one cached pair per key spec instead."""
+    with patch.object(kms_models, "generate_private_key", _cached_key_pair):
+        yield
+
+
+@lru_cache(maxsize=8)
+def _cached_key_pair(key_spec: str) -> Any:
+    return kms_utils.generate_private_key(key_spec)
+
+
+@cache
+def _setup_client(service: str) -> Any:
+    """Clients for creating resources, kept across LocalAws instances (moto intercepts at the
+    request, so a client outlives a mock; creating one costs ~20 ms)."""
+    return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
 
 class LocalAws:
@@ -132,9 +178,17 @@ class LocalAws:
         self._saved_env: dict[str, str | None] = {}
 
     # lifecycle -----------------------------------------------------------------------
+    _running: LocalAws | None = None  # moto's state is process-wide: one LocalAws at a time
+
     def start(self) -> LocalAws:
+        if LocalAws._running is not None:
+            raise RuntimeError("another LocalAws is running in this process (moto is process-wide)")
+        LocalAws._running = self
         self._set_env(_FAKE_CREDENTIALS)  # before moto starts, so no real credentials are ever seen
-        self._mock = mock_aws()
+        # Keep boto3's default session across mocks: a fresh one reloads every service
+        # model (~0.1 s a client), which would dominate a test per LocalAws. No real
+        # credentials can be in it: the fake ones above are set before any client exists.
+        self._mock = mock_aws(config={"core": {"reset_boto3_session": False}})
         self._mock.start()
         try:
             reset_clients()
@@ -161,6 +215,8 @@ class LocalAws:
                 os.environ[name] = value
         self._saved_env.clear()
         self._refresh()
+        if LocalAws._running is self:
+            LocalAws._running = None
 
     def __enter__(self) -> LocalAws:
         return self.start()
@@ -201,14 +257,13 @@ class LocalAws:
             directory.put(organisation)
 
     # internals ----------------------------------------------------------------------
-    def _client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+    @staticmethod
+    def _client(service: str) -> Any:
+        return _setup_client(service)
 
     def _create_tables(self) -> None:
-        from infrastructure.cfn_yaml import load_template  # the template helper's loader (!Ref etc.)
-
         dynamodb = self._client("dynamodb")
-        for logical_id, properties in table_resources(load_template(self.template_path)):
+        for logical_id, properties in table_resources(parsed_template(self.template_path)):
             name = self.tables[logical_id]
             dynamodb.create_table(**create_table_arguments(name, properties))
             ttl = properties.get("TimeToLiveSpecification")
@@ -220,6 +275,11 @@ class LocalAws:
 
     def _create_keys(self) -> None:
         kms = self._client("kms")
+        with _reused_moto_key_pairs():
+            self._create_keys_with(kms)
+
+    @staticmethod
+    def _create_keys_with(kms: Any) -> None:
         data_key = kms.create_key(
             Description="signpost local data key", KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT"
         )

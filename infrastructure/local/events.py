@@ -16,7 +16,7 @@ from infrastructure.local.aws import ACCOUNT_ID, REGION
 from infrastructure.local.routes import FunctionSpec, Route
 
 API_ID = "sgnpst0lcl"  # API Gateway ids are 10 lower-case alphanumerics
-STAGE = "local"
+STAGE = "api"  # template.yaml: SignpostApi StageName
 SOURCE_IP = "127.0.0.1"
 
 Pairs = Iterable[tuple[str, str]]
@@ -136,7 +136,9 @@ def proxy_event(
     }
 
 
-def authorizer_event(route: Route, request: HttpRequest, path_parameters: Mapping[str, str]) -> dict[str, Any]:
+def authorizer_event(
+    route: Route, request: HttpRequest, path_parameters: Mapping[str, str]
+) -> dict[str, Any]:
     """The REQUEST authorizer event API Gateway sends before invoking ``route``."""
     headers, multi_headers = _single_and_multi(_forwarded_headers(request))
     query, multi_query = _single_and_multi(request.query)

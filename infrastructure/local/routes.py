@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from infrastructure.local.aws import parsed_template
+
 _VARIABLE = re.compile(r"^\{([^{}+]+)(\+?)\}$")
 _DEFAULT_TIMEOUT_SECONDS = 3  # SAM's defaults when neither the function nor Globals say
 _DEFAULT_MEMORY_MB = 128
@@ -43,7 +45,9 @@ class Route:
     _names: tuple[str, ...] = field(repr=False, compare=False, default=())
 
     @classmethod
-    def build(cls, method: str, resource: str, function: FunctionSpec, authorised: bool, event_name: str) -> Route:
+    def build(
+        cls, method: str, resource: str, function: FunctionSpec, authorised: bool, event_name: str
+    ) -> Route:
         pattern, names = _compile(resource)
         return cls(method.upper(), resource, function, authorised, event_name, pattern, names)
 
@@ -122,9 +126,7 @@ class RouteTable:
 
 
 def load_routes(template_path: Path) -> RouteTable:
-    from infrastructure.cfn_yaml import load_template
-
-    return routes_from_template(load_template(template_path))
+    return routes_from_template(parsed_template(template_path))
 
 
 def routes_from_template(template: Mapping[str, Any]) -> RouteTable:

@@ -19,8 +19,10 @@ class Action(StrEnum):
     MANAGE_RECORDS = "manage_records"  # register / read / update / close / transfer own LA's children
     SEARCH = "search"
     INBOX = "inbox"
+    ACCESS_LOG = "access_log"  # own children's (LA) or any child's (auditor)
     ACCESS_LOG_OWN = "access_log_own"
     ACCESS_LOG_ANY = "access_log_any"
+    READ_DIRECTORY = "read_directory"
     BREAK_GLASS = "break_glass"
     MANAGE_SHIELDING = "manage_shielding"
     SUBJECT_ACCESS = "subject_access"
@@ -29,18 +31,25 @@ class Action(StrEnum):
 
 
 _LA = frozenset(
-    {Action.MANAGE_RECORDS, Action.SEARCH, Action.INBOX, Action.ACCESS_LOG_OWN, Action.IMPORT}
+    {
+        Action.MANAGE_RECORDS,
+        Action.SEARCH,
+        Action.INBOX,
+        Action.ACCESS_LOG,
+        Action.ACCESS_LOG_OWN,
+        Action.IMPORT,
+        Action.READ_DIRECTORY,
+    }
 )
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Action]] = {
     Role.LA_PRACTITIONER: _LA,
-    Role.LA_MANAGER: _LA
-    | {Action.BREAK_GLASS, Action.MANAGE_SHIELDING, Action.SUBJECT_ACCESS},
-    Role.HEALTH: frozenset({Action.SEARCH}),
-    Role.EDUCATION: frozenset({Action.SEARCH}),
-    Role.POLICE: frozenset({Action.SEARCH}),
-    Role.AUDITOR: frozenset({Action.ACCESS_LOG_ANY}),
-    Role.ADMIN: frozenset({Action.DIRECTORY_ADMIN}),
+    Role.LA_MANAGER: _LA | {Action.BREAK_GLASS, Action.MANAGE_SHIELDING, Action.SUBJECT_ACCESS},
+    Role.HEALTH: frozenset({Action.SEARCH, Action.READ_DIRECTORY}),
+    Role.EDUCATION: frozenset({Action.SEARCH, Action.READ_DIRECTORY}),
+    Role.POLICE: frozenset({Action.SEARCH, Action.READ_DIRECTORY}),
+    Role.AUDITOR: frozenset({Action.ACCESS_LOG, Action.ACCESS_LOG_ANY, Action.READ_DIRECTORY}),
+    Role.ADMIN: frozenset({Action.DIRECTORY_ADMIN, Action.READ_DIRECTORY}),
 }
 
 # A role belongs to one type of organisation; any other pairing is refused (401).

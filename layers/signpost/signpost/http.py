@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from signpost.authz import Caller
-from signpost.errors import BadRequest, SignpostError, TooManyRequests, problem
+from signpost.authz import Action, Caller
+from signpost.errors import BadRequest, Forbidden, SignpostError, TooManyRequests, problem
 from signpost.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -28,7 +29,9 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         text = body.model_dump_json(exclude_none=True)
     else:
         text = json.dumps(body, separators=(",", ":"), default=str)
-    return Response(status_code=status, content_type=JSON, body=text, headers={**_SECURITY_HEADERS, **(headers or {})})
+    return Response(
+        status_code=status, content_type=JSON, body=text, headers={**_SECURITY_HEADERS, **(headers or {})}
+    )
 
 
 def problem_response(status: int, title: str, detail: str | None = None, **extra: Any) -> Response[str]:
@@ -61,13 +64,55 @@ def validation_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]
     return out
 
 
-def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+class GuardedResolver(APIGatewayRestResolver):
+    """A resolver that checks the caller's role before anything else, body validation included.
+
+    Deny by default: every route must be listed in `permissions` (the action it needs) or in
+    `public`; any other route answers 403. So a health worker posting an empty body to
+    register gets 403 (wrong role), not 400 (bad body).
+    """
+
+    def __init__(
+        self, permissions: Mapping[tuple[str, str], Action], public: frozenset[tuple[str, str]]
+    ) -> None:
+        super().__init__(enable_validation=True)
+        self.permissions = dict(permissions)
+        self.public = public
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        route = (str(event.get("httpMethod", "")).upper(), str(event.get("resource", "")))
+        if route not in self.public:
+            try:
+                caller = Caller.from_context(event.get("requestContext", {}).get("authorizer"))
+                action = self.permissions.get(route)
+                if action is None:
+                    raise Forbidden("no role may do this")
+                caller.require(action)
+            except SignpostError as exc:
+                refused = problem_response(exc.status, exc.title, exc.detail)
+                return {
+                    "statusCode": refused.status_code,
+                    "headers": {"Content-Type": PROBLEM_JSON, **_SECURITY_HEADERS},
+                    "multiValueHeaders": {},
+                    "body": refused.body,
+                    "isBase64Encoded": False,
+                }
+        return super().resolve(event, context)
+
+
+def make_resolver(
+    permissions: Mapping[tuple[str, str], Action] | None = None,
+    public: frozenset[tuple[str, str]] = frozenset(),
+) -> APIGatewayRestResolver:
+    app = GuardedResolver(permissions or {}, public)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return problem_response(
-            400, "Invalid request", "the request body or parameters are not valid", errors=validation_errors(exc.errors())
+            400,
+            "Invalid request",
+            "the request body or parameters are not valid",
+            errors=validation_errors(exc.errors()),
         )
 
     @app.exception_handler(BadRequest)

@@ -4,9 +4,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from signpost.authz import Caller
 from signpost.models.common import OrgType, Role
+
 from tests.unit.logic.fakes import FakeDirectory, make_services
 
 _DIRECTORY = FakeDirectory()
@@ -51,7 +51,9 @@ def register_body(identity: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {**identity, "categories": ["child_protection_plan"], "review_by": review, **extra}
 
 
-def search_body(identity: dict[str, Any], reason: str = "safeguarding_concern", **extra: Any) -> dict[str, Any]:
+def search_body(
+    identity: dict[str, Any], reason: str = "safeguarding_concern", **extra: Any
+) -> dict[str, Any]:
     fields = {k: v for k, v in identity.items() if k != "other_names"}
     return {**fields, "reason": reason, **extra}
 

@@ -13,7 +13,14 @@ from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.logic.services import Services
-from signpost.models.domain import AuditEntry, Changes, ChildRecord, CommitConflict, OutboxIntent, StoredResponse
+from signpost.models.domain import (
+    AuditEntry,
+    Changes,
+    ChildRecord,
+    CommitConflict,
+    OutboxIntent,
+    StoredResponse,
+)
 from signpost.models.organisation import Organisation
 from signpost.settings import Settings
 
@@ -107,6 +114,14 @@ class FakeIdempotency:
         return self.items.get(idem_key)
 
 
+class FakeRateLimits:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def count(self, subject: str, window: str) -> int:
+        return self._store.rate_counts.get((subject, window), 0)
+
+
 class FakeStore:
     """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing."""
 
@@ -119,6 +134,9 @@ class FakeStore:
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
+        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
+        self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
+        self.rate_limits = FakeRateLimits(self)
 
     def commit(self, changes: Changes) -> None:
         failed = set(self.fail_next)
@@ -137,6 +155,14 @@ class FakeStore:
                 failed.add("audit_chain")
         if changes.idempotency and changes.idempotency.key in self.idempotency.items:
             failed.add("idempotency")
+        for chain in {e.chain for e in changes.audit}:
+            first = min(e.seq for e in changes.audit if e.chain == chain)
+            head = self.audit_heads.get(chain)
+            if (head is not None and first == 0) or (first > 0 and (head is None or head.seq != first - 1)):
+                failed.add("audit_chain")
+        for inc in changes.rate_limits:
+            if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
+                failed.add("rate_limit")
         if failed:
             raise CommitConflict(failed)
         self.commits += 1
@@ -153,6 +179,11 @@ class FakeStore:
             self.nhs_guards[guard] = child_id
         for entry in changes.audit:
             self.audit.chains.setdefault(entry.chain, []).append(entry)
+            self.audit_heads[entry.chain] = ChainHead(entry.seq, entry.hash)
+        for inc in changes.rate_limits:
+            self.rate_counts[(inc.subject, inc.window)] = (
+                self.rate_counts.get((inc.subject, inc.window), 0) + 1
+            )
         self.outbox.extend(changes.outbox)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency

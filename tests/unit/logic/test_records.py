@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
-
 from signpost.errors import BadRequest, Conflict, Forbidden, NotFound
 from signpost.logic import records
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
-from tests.unit.logic.conftest import AMELIA, CAMDEN, CAMDEN_MANAGER, HACKNEY, OLIVER, ROYAL_FREE, register_body
+
+from tests.unit.logic.conftest import (
+    AMELIA,
+    CAMDEN,
+    CAMDEN_MANAGER,
+    HACKNEY,
+    OLIVER,
+    ROYAL_FREE,
+    register_body,
+)
 
 
 def _register(services, caller=CAMDEN, identity=AMELIA, key=None, **extra):
@@ -63,7 +71,9 @@ def test_idempotency_key_replays_the_first_response_and_refuses_another_body(env
     services, store, _, _ = env
     first = _register(services, key="req-1")
     again = _register(services, key="req-1")
-    assert again.replayed and again.body == first.body and again.status == 201
+    assert again.replayed
+    assert again.body == first.body
+    assert again.status == 201
     assert len(store.records.children) == 1
     with pytest.raises(Conflict):
         _register(services, identity=OLIVER, key="req-1")
@@ -121,12 +131,16 @@ def test_shielding_change_needs_a_manager(env):
     services, _, _, _ = env
     child_id = _register(services).body["child_id"]
     with pytest.raises(Forbidden):
-        records.update_child(services, CAMDEN, child_id, UpdateRequest.model_validate({"shielding": {"reason": "refuge"}}))
+        records.update_child(
+            services, CAMDEN, child_id, UpdateRequest.model_validate({"shielding": {"reason": "refuge"}})
+        )
     view = records.update_child(
         services, CAMDEN_MANAGER, child_id, UpdateRequest.model_validate({"shielding": {"reason": "refuge"}})
     )
     assert view.shielding is not None
-    view = records.update_child(services, CAMDEN_MANAGER, child_id, UpdateRequest.model_validate({"shielding": None}))
+    view = records.update_child(
+        services, CAMDEN_MANAGER, child_id, UpdateRequest.model_validate({"shielding": None})
+    )
     assert view.shielding is None
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from signpost.errors import BadRequest, Forbidden
 from signpost.logic import records, search
 from signpost.logic.signposts import signposts_for
-from signpost.models.common import Outcome
 from signpost.models.children import RegisterRequest
+from signpost.models.common import Outcome
 from signpost.models.search import SearchRequest
+
 from tests.unit.logic.conftest import (
     AMELIA,
     AUDITOR,
@@ -26,7 +26,9 @@ from tests.unit.logic.conftest import (
 
 
 def _register(services, caller=CAMDEN, identity=AMELIA, **extra):
-    return records.register(services, caller, RegisterRequest.model_validate(register_body(identity, **extra)), None)
+    return records.register(
+        services, caller, RegisterRequest.model_validate(register_body(identity, **extra)), None
+    )
 
 
 def _search(services, caller, identity=AMELIA, **extra):
@@ -121,7 +123,14 @@ def test_mid_transfer_match_lists_both_organisations_responsible_first(env):
     services, store, _, _ = env
     child_id = _register(services).body["child_id"]
     record = store.records.children[child_id].model_copy(
-        update={"transfer": {"transfer_id": "t1", "to_org": "E09000012", "status": "requested", "requested_on": "2026-11-27"}}
+        update={
+            "transfer": {
+                "transfer_id": "t1",
+                "to_org": "E09000012",
+                "status": "requested",
+                "requested_on": "2026-11-27",
+            }
+        }
     )
     signposts = signposts_for([record], Outcome.MATCH, ROYAL_FREE, store.directory)
     assert [s.organisation.code for s in signposts] == ["E09000007", "E09000012"]

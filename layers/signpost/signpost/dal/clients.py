@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,6 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Decimals from DynamoDB become int where whole (counters, sequence numbers)."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):

@@ -8,10 +8,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item
+from signpost.dal.audit_heads import head_puts
 from signpost.dal.clients import dynamodb, key, to_item
+from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
+from signpost.dal.transfers import transfer_ops
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
@@ -56,13 +60,27 @@ class DynamoStore:
             ops.append(("version", {"Put": put}))
         expires = {r.child_id: r.expires_at for r, _ in changes.put_children}
         for child_id, bix in changes.add_indexes:
-            ops.append(("index", {"Put": {"TableName": rt, "Item": index_item(child_id, bix, expires.get(child_id))}}))
+            ops.append(
+                (
+                    "index",
+                    {"Put": {"TableName": rt, "Item": index_item(child_id, bix, expires.get(child_id))}},
+                )
+            )
         for child_id, bix in changes.remove_indexes:
             ops.append(("index", {"Delete": {"TableName": rt, "Key": index_key(child_id, bix)}}))
         for nhs_index, child_id in changes.add_nhs_guards:
             item = {**nhs_guard_key(nhs_index), "child_id": {"S": child_id}}
             ops.append(
-                ("nhs_guard", {"Put": {"TableName": rt, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+                (
+                    "nhs_guard",
+                    {
+                        "Put": {
+                            "TableName": rt,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                )
             )
         for nhs_index, child_id in changes.remove_nhs_guards:
             ops.append(
@@ -82,11 +100,22 @@ class DynamoStore:
             ops.append(
                 (
                     "audit_chain",
-                    {"Put": {"TableName": at, "Item": audit_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Put": {
+                            "TableName": at,
+                            "Item": audit_item(entry),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
                 )
             )
+        # Each chain's head moves with its entries (detects removal of a chain's newest items).
+        ops.extend(("audit_chain", op) for op in head_puts(rt, changes.audit))
         for intent in changes.outbox:
             ops.append(("outbox", {"Put": {"TableName": rt, "Item": outbox_item(intent)}}))
+        ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
+        ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
+        ops.extend(reminder_ops(rt, changes))
         if changes.idempotency is not None:
             ops.append(
                 (
@@ -109,9 +138,12 @@ class DynamoStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = exc.response.get("CancellationReasons") or []  # type: ignore[typeddict-item]
+            reasons = exc.response.get("CancellationReasons") or []
             failed = {
-                ops[i][0]
+                # A concurrent write to the same counter is a race to retry, not the limit reached.
+                "conflict"
+                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
+                else ops[i][0]
                 for i, r in enumerate(reasons)
                 if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
             }

@@ -32,7 +32,9 @@ class AuditTrail:
         self._caller = caller
         self._heads: dict[str, ChainHead] = {}
 
-    def add(self, changes: Changes, chain: str, action: str, *, new_chain: bool = False, **fields: Any) -> AuditEntry:
+    def add(
+        self, changes: Changes, chain: str, action: str, *, new_chain: bool = False, **fields: Any
+    ) -> AuditEntry:
         """Append to `chain`; `new_chain` says the chain was just created (no read needed)."""
         head = self._heads.get(chain) or (EMPTY if new_chain else self._services.store.audit.head(chain))
         entry = seal(

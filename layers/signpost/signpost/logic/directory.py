@@ -22,10 +22,15 @@ def get_organisation(directory: Directory, caller: Caller, code: str) -> Organis
     return org
 
 
-def put_organisation(directory: Directory, caller: Caller, code: str, body: OrganisationIn) -> tuple[Organisation, bool]:
+def put_organisation(
+    directory: Directory, caller: Caller, code: str, body: OrganisationIn
+) -> tuple[Organisation, bool]:
     caller.require(Action.DIRECTORY_ADMIN)
     if body.code != code:
-        raise BadRequest("the code in the body must match the path", errors=[{"field": "code", "message": "must match the path"}])
+        raise BadRequest(
+            "the code in the body must match the path",
+            errors=[{"field": "code", "message": "must match the path"}],
+        )
     created = directory.get(code) is None
     org = Organisation.model_validate(body.model_dump())
     directory.put(org)

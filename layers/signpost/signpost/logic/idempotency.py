@@ -42,7 +42,9 @@ def idempotency_request(
             "Idempotency-Key must be 1-200 printable characters",
             errors=[{"field": "Idempotency-Key", "message": "must be 1-200 printable characters"}],
         )
-    canonical = json.dumps({"op": operation, "body": body}, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        {"op": operation, "body": body}, sort_keys=True, separators=(",", ":"), default=str
+    )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     # Keys are scoped to the practitioner: another caller's key can never replay this response.
     scope = hashlib.sha256(f"{caller.org}\x1f{caller.sub}\x1f{raw_key}".encode()).hexdigest()

@@ -11,7 +11,15 @@ from signpost.crypto.envelope import EnvelopeCipher
 from signpost.matching import MatchIdentity, Name, record_blocking_keys, search_blocking_keys
 from signpost.models.identity import IdentityFields
 
-IDENTITY_FIELDS = ("given_names", "family_name", "date_of_birth", "sex", "nhs_number", "postcode", "other_names")
+IDENTITY_FIELDS = (
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "nhs_number",
+    "postcode",
+    "other_names",
+)
 NHS_KEY_PREFIX = "nhs:"
 
 

@@ -8,8 +8,15 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.identity import IDENTITY_FIELDS, identity_dict, nhs_index, open_identity, record_indexes, seal
 from signpost.logic.idempotency import IdempotencyRequest, Result, replay, to_store
+from signpost.logic.identity import (
+    IDENTITY_FIELDS,
+    identity_dict,
+    nhs_index,
+    open_identity,
+    record_indexes,
+    seal,
+)
 from signpost.logic.lookup import lookup
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
@@ -51,7 +58,7 @@ def register(
         org = organisation_or_placeholder(services.store.directory, caller.org)
         body = ChildCreated(
             child_id=child_id,
-            status=record.status,  # type: ignore[arg-type]
+            status=record.status,
             organisation=org.ref,
             categories=request.categories,
             review_by=record.review_by,
@@ -97,7 +104,7 @@ def _own_record(services: Services, caller: Caller, child_id: str) -> ChildRecor
     return record
 
 
-def view(services: Services, caller: Caller, record: ChildRecord) -> ChildView:
+def view(services: Services, record: ChildRecord) -> ChildView:
     identity = open_identity(services.cipher, record.child_id, record.identity)
     org = organisation_or_placeholder(services.store.directory, record.org)
     return ChildView.model_validate(
@@ -125,7 +132,7 @@ def get_child(services: Services, caller: Caller, child_id: str) -> ChildView:
         changes = Changes()
         AuditTrail(services, caller).add(changes, child_chain(child_id), "view", child_id=child_id)
         services.store.commit(changes)
-        return view(services, caller, record)
+        return view(services, record)
 
     return commit_with_retries(attempt)
 
@@ -143,9 +150,8 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
         updates: dict[str, Any] = {"updated_at": services.now(), "version": record.version + 1}
         for name in ("categories", "contact", "review_by"):
             if name in fields:
-                if patch[name] is None:
-                    if name != "contact":
-                        raise _null_field(name)
+                if patch[name] is None and name != "contact":  # a null contact means the directory's
+                    raise _null_field(name)
                 updates[name] = getattr(request, name)
         if "categories" in updates:
             updates["categories"] = [c.value for c in request.categories or []]
@@ -166,7 +172,7 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
         services.store.commit(changes)
-        return view(services, caller, updated)
+        return view(services, updated)
 
     try:
         return commit_with_retries(attempt)
@@ -177,7 +183,9 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
 
 
 def _null_field(name: str) -> BadRequest:
-    return BadRequest("a required field cannot be removed", errors=[{"field": name, "message": "may not be null"}])
+    return BadRequest(
+        "a required field cannot be removed", errors=[{"field": name, "message": "may not be null"}]
+    )
 
 
 def _correct_identity(
@@ -231,7 +239,6 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
             changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value
         )
         services.store.commit(changes)
-        return view(services, caller, closed)
+        return view(services, closed)
 
     return commit_with_retries(attempt)
-

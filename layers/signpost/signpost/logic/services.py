@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from signpost.audit_chain import ChainHead
 from signpost.crypto.blind_index import BlindIndexer
@@ -14,6 +15,8 @@ from signpost.crypto.envelope import EnvelopeCipher
 from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
 from signpost.settings import Settings
+
+LONDON = ZoneInfo("Europe/London")
 
 
 class RecordsReader(Protocol):
@@ -70,6 +73,4 @@ class Services:
     new_id: Callable[[], str] = field(default=_new_id)
 
     def today(self) -> dt.date:
-        from zoneinfo import ZoneInfo
-
-        return self.now().astimezone(ZoneInfo("Europe/London")).date()
+        return self.now().astimezone(LONDON).date()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from signpost.authz import Caller
 from signpost.logic.services import DirectoryReader
@@ -29,15 +30,16 @@ def signposts_for(
     *,
     reveal_shielded: bool = False,
 ) -> list[SignpostOut]:
+    make = partial(
+        _signpost, outcome=outcome, caller=caller, directory=directory, reveal_shielded=reveal_shielded
+    )
     out: list[SignpostOut] = []
     for record in records:
-        out.append(_signpost(record, record.org, record.since, outcome, caller, directory, reveal_shielded))
+        out.append(make(record, record.org, record.since))
         transfer = record.transfer
         if outcome == Outcome.MATCH and transfer and transfer.get("status") in OPEN_TRANSFER_STATUSES:
             requested = dt.date.fromisoformat(str(transfer.get("requested_on", record.since.isoformat())))
-            out.append(
-                _signpost(record, str(transfer["to_org"]), requested, outcome, caller, directory, reveal_shielded)
-            )
+            out.append(make(record, str(transfer["to_org"]), requested))
     return out
 
 
@@ -45,6 +47,7 @@ def _signpost(
     record: ChildRecord,
     org_code: str,
     since: dt.date,
+    *,
     outcome: Outcome,
     caller: Caller,
     directory: DirectoryReader,
@@ -65,6 +68,6 @@ def _signpost(
         status=RecordStatus(record.status),
         organisation=org.ref,
         contact=contact,
-        categories=[*record.categories] if show_categories else None,  # type: ignore[list-item]
+        categories=[*record.categories] if show_categories else None,
         since=since,
     )

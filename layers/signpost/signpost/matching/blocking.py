@@ -51,6 +51,9 @@ from signpost.matching.types import MatchIdentity
 # How many formal names a nickname given in a search also asks for (nickname to
 # nickname of the same formal name, e.g. Freddie / Alfie via Alfred).
 SEARCH_NICKNAME_FORMS = 2
+# How many sounds of the first given name (itself, formal names, nicknames) a record is
+# written under in the name-pair keys: bounds the index items one child costs.
+RECORD_GIVEN_FORMS = 6
 
 
 def _codes(words: Iterable[str]) -> list[str]:
@@ -95,7 +98,7 @@ def _name_keys(given_raw: str, family_raw: str, dob: dt.date, *, record: bool) -
     keys = [f"nd:{code}|{dob.isoformat()}" for code in _codes((*given_words, *name_parts(family)))]
     if first and family_codes:
         forms = _record_given_forms(first) if record else _search_given_forms(first)
-        for given_code in _codes(forms):
+        for given_code in _codes(forms)[:RECORD_GIVEN_FORMS]:
             for family_code in family_codes:
                 pair = _pair(given_code, family_code)
                 keys.append(f"nn:{pair}|y:{dob.year:04d}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from signpost.matching.config import MISSING
 from signpost.matching.nickname_table import nickname_table
@@ -61,12 +61,23 @@ class PreparedName:
         return not self.compact
 
 
+# Below this length one edit turns a name into a different common name (Al/Ed, Jo/Bo).
+_MIN_LENGTH_FOR_ONE_EDIT = 3
+
+
 def _similar(a: str, b: str, threshold: float) -> bool:
-    return bool(a) and bool(b) and JaroWinkler.similarity(a, b) >= threshold
+    """Misspelt: Jaro-Winkler at or above the threshold, or one typing slip apart (a letter
+    added, dropped, changed, or two adjacent letters swapped), which Jaro-Winkler undervalues
+    in short names (Lucy/Lucu: 0.88)."""
+    if not a or not b:
+        return False
+    if JaroWinkler.similarity(a, b) >= threshold:
+        return True
+    return min(len(a), len(b)) >= _MIN_LENGTH_FOR_ONE_EDIT and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 def compare_given(q: PreparedName, c: PreparedName, jw_threshold: float) -> str:
-    """exact / fuzzy (Jaro-Winkler) / phonetic (metaphone) / nickname / disagree / missing."""
+    """exact / fuzzy (Jaro-Winkler or one slip) / phonetic (metaphone) / nickname / disagree / missing."""
     if q.empty or c.empty:
         return MISSING
     # Same first given name, or one side gave a middle name the other lacks.
@@ -104,15 +115,19 @@ def _digits(d: dt.date) -> str:
 
 
 def compare_dates(q: dt.date, c: dt.date) -> str:
-    """exact / day_month_swapped / one_digit / year_off_by_one / disagree."""
+    """exact / day_month_swapped / year_digit / year_off_by_one / one_digit (day or month) / disagree."""
     if q == c:
         return "exact"
     if q.year == c.year and q.day == c.month and q.month == c.day:
         return "day_month_swapped"
-    if sum(a != b for a, b in zip(_digits(q), _digits(c), strict=True)) == 1:
+    if q.month == c.month and q.day == c.day:
+        if sum(a != b for a, b in zip(f"{q.year:04d}", f"{c.year:04d}", strict=True)) == 1:
+            return "year_digit"
+        if abs(q.year - c.year) == 1:
+            return "year_off_by_one"
+        return "disagree"
+    if q.year == c.year and sum(a != b for a, b in zip(_digits(q), _digits(c), strict=True)) == 1:
         return "one_digit"
-    if q.month == c.month and q.day == c.day and abs(q.year - c.year) == 1:
-        return "year_off_by_one"
     return "disagree"
 
 

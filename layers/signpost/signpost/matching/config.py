@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 GIVEN_LEVELS = ("exact", "fuzzy", "phonetic", "nickname", "disagree")
 FAMILY_LEVELS = ("exact", "part", "fuzzy", "phonetic", "disagree")
-DOB_LEVELS = ("exact", "day_month_swapped", "one_digit", "year_off_by_one", "disagree")
+DOB_LEVELS = ("exact", "day_month_swapped", "year_digit", "year_off_by_one", "one_digit", "disagree")
 POSTCODE_LEVELS = ("exact", "district", "disagree")
 SEX_LEVELS = ("agree", "disagree")
 # A field that is absent on either side is at level "missing" and adds nothing.
@@ -95,9 +95,10 @@ class MatchConfig(BaseModel):
         default_factory=lambda: _levels(
             exact=(0.78, 0.00012),
             day_month_swapped=(0.09, 0.0001),
-            one_digit=(0.08, 0.0006),
-            year_off_by_one=(0.03, 0.0003),
-            disagree=(0.02, 0.999),
+            year_digit=(0.08, 0.0005),
+            year_off_by_one=(0.01, 0.0002),
+            one_digit=(0.02, 0.0015),
+            disagree=(0.02, 0.998),
         )
     )
     postcode: dict[str, LevelProbability] = Field(

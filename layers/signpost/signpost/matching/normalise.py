@@ -26,7 +26,9 @@ _FOLD = str.maketrans(
         "ß": "ss",
     }
 )
-_WHITESPACE = re.compile(r"\s+")
+# Anything that is not a letter or digit (hyphens, apostrophes, punctuation, symbols, spaces).
+_SEPARATORS = re.compile(r"[\W_]+")
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 # Tokens shorter than this (the "o" of "O'Brien") only count as part of the compact form.
 MIN_TOKEN_LENGTH = 2
@@ -37,8 +39,7 @@ def _fold_once(s: str) -> str:
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.translate(_FOLD)
     # Hyphens, apostrophes and any other punctuation or symbol separate words.
-    s = "".join(ch if ch.isalnum() else " " for ch in s)
-    return _WHITESPACE.sub(" ", s).strip()
+    return _SEPARATORS.sub(" ", s).strip()
 
 
 def normalise_name(s: str) -> str:
@@ -47,6 +48,8 @@ def normalise_name(s: str) -> str:
     Idempotent: a few exotic characters change again under a second casefold or
     NFKD pass, so the folding is repeated until it is stable.
     """
+    if s.isascii():  # the common case, and already stable after one pass
+        return _ASCII_SEPARATORS.sub(" ", s.lower()).strip()
     previous, current = s, _fold_once(s)
     for _ in range(4):
         if current == previous:

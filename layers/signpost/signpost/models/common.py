@@ -89,7 +89,9 @@ class Contact(StrictModel):
     team: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=3, max_length=40, pattern=r"^[0-9+() \-]+$")
     email: EmailStr
-    out_of_hours_phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[0-9+() \-]+$")
+    out_of_hours_phone: str | None = Field(
+        default=None, min_length=3, max_length=40, pattern=r"^[0-9+() \-]+$"
+    )
 
 
 class OrganisationRef(OutModel):

@@ -13,6 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from signpost.models.security import RateIncrement
+from signpost.models.notifications import ReviewDue
+from signpost.models.transfers import ClockUpdate, Transfer, TransferClock
+
 
 class ChildRecord(BaseModel):
     """The signpost record. Identity is only ever held here as ciphertext."""
@@ -94,7 +98,9 @@ class StoredResponse(BaseModel):
 class Changes:
     """Everything one action writes, committed together."""
 
-    put_children: list[tuple[ChildRecord, int | None]] = field(default_factory=list)  # (record, expected version)
+    put_children: list[tuple[ChildRecord, int | None]] = field(
+        default_factory=list
+    )  # (record, expected version)
     add_indexes: list[tuple[str, str]] = field(default_factory=list)  # (child_id, blind index)
     remove_indexes: list[tuple[str, str]] = field(default_factory=list)
     add_nhs_guards: list[tuple[str, str]] = field(default_factory=list)  # (nhs blind index, child_id)
@@ -102,6 +108,17 @@ class Changes:
     audit: list[AuditEntry] = field(default_factory=list)
     outbox: list[OutboxIntent] = field(default_factory=list)
     idempotency: StoredResponse | None = None
+    # Police searches: the hourly counter, conditional on being under the limit (`rate_limit`).
+    rate_limits: list[RateIncrement] = field(default_factory=list)
+    # Transfers: the transfer item (expected version, None: new), its clocks started, stopped
+    # (the transfer moved on) or fired (overdue raised once: `clock` if no longer live).
+    put_transfers: list[tuple[Transfer, int | None]] = field(default_factory=list)
+    start_clocks: list[TransferClock] = field(default_factory=list)
+    stop_clocks: list[ClockUpdate] = field(default_factory=list)
+    fire_clocks: list[ClockUpdate] = field(default_factory=list)
+    # review_due raised once per record and review_by, while the record is still active, with that
+    # organisation and date (`reminder` when not).
+    review_reminders: list[ReviewDue] = field(default_factory=list)
 
 
 class CommitConflict(Exception):

@@ -1,0 +1,93 @@
+"""What the clock function reads and marks in the records table.
+
+- live transfer clocks due on a date (gsi1 `DUE#<date>`, see dal/transfers.py);
+- active child records whose review date is a given date (gsi1 `REVIEW#<date>`), read
+  without their identity ciphertext;
+- the watermark item `CLOCK` / `WATERMARK`: the last date whose clocks have all been
+  processed, so a run reads only the dates since the last complete run;
+- the review reminder mark: `review_reminded` on the child record, set conditionally
+  (still active, same organisation, same review date, not yet reminded) in the same
+  transaction as its outbox intent, so review_due is raised once per review date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from signpost.dal.clients import dynamodb, from_item, key
+from signpost.dal.records import RECORD_SK, child_pk
+from signpost.dal.transfers import live_clocks_due
+from signpost.models.domain import Changes
+from signpost.models.notifications import ReviewDue
+from signpost.models.transfers import TransferClock
+
+WATERMARK_KEY = key("CLOCK", "WATERMARK")
+
+
+def reminder_ops(table: str, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
+    ops: list[tuple[str, dict[str, Any]]] = []
+    for due in changes.review_reminders:
+        date = {"S": due.review_by.isoformat()}
+        update = {
+            "TableName": table,
+            "Key": key(child_pk(due.child_id), RECORD_SK),
+            "UpdateExpression": "SET review_reminded = :d",
+            "ConditionExpression": (
+                "#status = :active AND org = :org AND review_by = :d"
+                " AND (attribute_not_exists(review_reminded) OR review_reminded <> :d)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":d": date, ":active": {"S": "active"}, ":org": {"S": due.org}},
+        }
+        ops.append(("reminder", {"Update": update}))
+    return ops
+
+
+class DynamoClockSource:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def clocks_due(self, due: dt.date) -> Iterator[TransferClock]:
+        return live_clocks_due(self.table, due)
+
+    def reviews_due(self, review_by: dt.date) -> Iterator[ReviewDue]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"REVIEW#{review_by.isoformat()}"}},
+            # Never the identity ciphertext: the clock needs only who and when.
+            "ProjectionExpression": "child_id, org, review_by, review_reminded",
+        }
+        while True:
+            resp = dynamodb().query(**kwargs)
+            for item in resp["Items"]:
+                values = from_item(item)
+                if values.get("review_reminded") != values.get("review_by"):
+                    yield ReviewDue.model_validate(values)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def watermark(self) -> dt.date | None:
+        resp = dynamodb().get_item(TableName=self.table, Key=WATERMARK_KEY, ConsistentRead=True)
+        if "Item" not in resp:
+            return None
+        return dt.date.fromisoformat(resp["Item"]["processed_through"]["S"])
+
+    def advance_watermark(self, processed_through: dt.date) -> None:
+        """Move the watermark forward (never back: a late run must not undo a newer one)."""
+        try:
+            dynamodb().put_item(
+                TableName=self.table,
+                Item={**WATERMARK_KEY, "processed_through": {"S": processed_through.isoformat()}},
+                ConditionExpression="attribute_not_exists(pk) OR processed_through < :d",
+                ExpressionAttributeValues={":d": {"S": processed_through.isoformat()}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

@@ -1,0 +1,190 @@
+"""Transfer items and their clock items in the records table.
+
+| item | pk | sk | index keys |
+|---|---|---|---|
+| transfer | `TRANSFER#<id>` | `TRANSFER` | gsi1 `IN#<to_org>`, gsi2 `OUT#<from_org>`, both sorted by `<requested_at>#<id>` |
+| clock | `TRANSFER#<id>` | `CLOCK#acknowledge` / `CLOCK#decide` | gsi1 `DUE#<date>` while the clock runs |
+
+A clock item sits in the `DUE#<date>` index only while it runs: stopping it (the transfer
+moved on) or firing it (the date passed, overdue raised) removes its index keys, so the
+clock function finds only live clocks, and a conditional fire raises each overdue once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from signpost.dal.clients import dynamodb, from_item, key, to_item
+from signpost.dal.cursors import decode_cursor, encode_cursor
+from signpost.models.domain import Changes
+from signpost.models.transfers import ClockUpdate, Direction, Transfer, TransferClock, TransferStatus
+
+TRANSFER_SK = "TRANSFER"
+CLOCK_SK_PREFIX = "CLOCK#"
+STOPPED_CLOCK_TTL_DAYS = 30
+MAX_PAGES_PER_LIST = 20  # a status filter may skip items: bound the reads of one page
+
+_INDEX = {Direction.INCOMING: ("gsi1", "gsi1pk", "gsi1sk", "IN#"), Direction.OUTGOING: ("gsi2", "gsi2pk", "gsi2sk", "OUT#")}
+_LIST_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#([A-Za-z0-9_-]{1,64})$")
+
+
+def transfer_pk(transfer_id: str) -> str:
+    return f"TRANSFER#{transfer_id}"
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_sort_key(transfer: Transfer) -> str:
+    return f"{_timestamp(transfer.requested_at)}#{transfer.transfer_id}"
+
+
+def transfer_item(transfer: Transfer) -> dict[str, Any]:
+    values = transfer.model_dump(mode="json")
+    sort_key = list_sort_key(transfer)
+    values.update(
+        pk=transfer_pk(transfer.transfer_id),
+        sk=TRANSFER_SK,
+        gsi1pk=f"IN#{transfer.to_org}",
+        gsi1sk=sort_key,
+        gsi2pk=f"OUT#{transfer.from_org}",
+        gsi2sk=sort_key,
+    )
+    return to_item(values)
+
+
+def transfer_from_item(item: dict[str, Any]) -> Transfer:
+    return Transfer.model_validate(from_item(item))
+
+
+def clock_key(transfer_id: str, clock: str) -> dict[str, Any]:
+    return key(transfer_pk(transfer_id), CLOCK_SK_PREFIX + clock)
+
+
+def clock_item(clock: TransferClock) -> dict[str, Any]:
+    values = clock.model_dump(mode="json")
+    values.update(
+        pk=transfer_pk(clock.transfer_id),
+        sk=CLOCK_SK_PREFIX + clock.clock.value,
+        gsi1pk=f"DUE#{clock.due.isoformat()}",
+        gsi1sk=f"{transfer_pk(clock.transfer_id)}#{clock.clock.value}",
+    )
+    return to_item(values)
+
+
+def _clock_update(table: str, update: ClockUpdate, marker: str, *, live_only: bool) -> dict[str, Any]:
+    expires = update.at + dt.timedelta(days=STOPPED_CLOCK_TTL_DAYS)
+    op: dict[str, Any] = {
+        "TableName": table,
+        "Key": clock_key(update.transfer_id, update.clock.value),
+        "UpdateExpression": f"SET {marker} = :at, expires_at = :exp REMOVE gsi1pk, gsi1sk",
+        "ExpressionAttributeValues": {
+            ":at": {"S": _timestamp(update.at)},
+            ":exp": {"N": str(int(expires.timestamp()))},
+        },
+    }
+    if live_only:
+        op["ConditionExpression"] = "attribute_exists(gsi1pk)"
+    return {"Update": op}
+
+
+def transfer_ops(table: str, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
+    """The transaction items for a Changes' transfers and clocks, each with its failure reason."""
+    ops: list[tuple[str, dict[str, Any]]] = []
+    for transfer, expected in changes.put_transfers:
+        put: dict[str, Any] = {"TableName": table, "Item": transfer_item(transfer)}
+        if expected is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
+        ops.append(("version", {"Put": put}))
+    for clock in changes.start_clocks:
+        ops.append(
+            (
+                "clock",
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": clock_item(clock),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            )
+        )
+    ops.extend(("clock", _clock_update(table, u, "stopped_at", live_only=False)) for u in changes.stop_clocks)
+    ops.extend(("clock", _clock_update(table, u, "fired_at", live_only=True)) for u in changes.fire_clocks)
+    return ops
+
+
+class DynamoTransfers:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        resp = dynamodb().get_item(
+            TableName=self.table, Key=key(transfer_pk(transfer_id), TRANSFER_SK), ConsistentRead=True
+        )
+        return transfer_from_item(resp["Item"]) if "Item" in resp else None
+
+    def page(
+        self,
+        org: str,
+        direction: Direction,
+        status: TransferStatus | None,
+        limit: int,
+        after: str | None,
+    ) -> tuple[list[Transfer], str | None]:
+        """The organisation's incoming or outgoing transfers, newest first."""
+        index, pk_name, sk_name, prefix = _INDEX[direction]
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{pk_name} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": prefix + org}},
+            "ScanIndexForward": False,
+        }
+        if status is not None:
+            kwargs["FilterExpression"] = "#status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            kwargs["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        if after is not None:
+            sort_key = decode_cursor(after, _LIST_SK)
+            transfer_id = _LIST_SK.fullmatch(sort_key).group(1)  # type: ignore[union-attr]
+            kwargs["ExclusiveStartKey"] = {
+                pk_name: {"S": prefix + org},
+                sk_name: {"S": sort_key},
+                **key(transfer_pk(transfer_id), TRANSFER_SK),
+            }
+        found: list[Transfer] = []
+        last: dict[str, Any] | None = None
+        for _ in range(MAX_PAGES_PER_LIST):
+            # Limit counts items read before the filter, so a page never holds more than `limit`.
+            resp = dynamodb().query(**kwargs, Limit=limit - len(found))
+            found.extend(transfer_from_item(i) for i in resp["Items"])
+            last = resp.get("LastEvaluatedKey")
+            if last is None or len(found) >= limit:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return found, (encode_cursor(last[sk_name]["S"]) if last else None)
+
+
+def live_clocks_due(table: str, due: dt.date) -> Iterator[TransferClock]:
+    """Clocks still running whose date is `due` (the clock function's query)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": f"DUE#{due.isoformat()}"}},
+    }
+    while True:
+        resp = dynamodb().query(**kwargs)
+        for item in resp["Items"]:
+            yield TransferClock.model_validate(from_item(item))
+        if "LastEvaluatedKey" not in resp:
+            return
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

@@ -1,0 +1,96 @@
+"""Break-glass: a manager of the searching organisation reveals a shielded child's signpost.
+
+A shielded signpost routes the professional to the responsible organisation's
+manager without naming the child's record. When that is not enough (an
+emergency out of hours, say) an `la_manager` of the organisation that searched
+may reveal it, giving a justification. The reveal is recorded in the search's
+chain and in each revealed child's chain, flagged `review: true`, and the
+responsible organisation is told at once (`break_glass_used`) - all in one
+transaction, so there is no reveal without its alert and its audit.
+"""
+
+from __future__ import annotations
+
+from signpost.authz import Action, Caller
+from signpost.errors import Conflict, NotFound
+from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
+from signpost.logic.search import shown_as
+from signpost.logic.services import Services
+from signpost.logic.signposts import signposts_for
+from signpost.models.common import Outcome
+from signpost.models.domain import AuditEntry, Changes, ChildRecord, OutboxIntent
+from signpost.models.search import BreakGlassRequest, SearchResult
+
+SEARCH_ENTRY_SEQ = 0  # a search chain starts with the search itself
+MAX_ID_LENGTH = 128  # ids are opaque: a longer one cannot exist, and is a 404 like any other
+
+
+def break_glass(
+    services: Services, caller: Caller, search_id: str, request: BreakGlassRequest
+) -> SearchResult:
+    caller.require(Action.BREAK_GLASS)  # 403 for any other role, before anything is read
+
+    def attempt() -> SearchResult:
+        searched = _own_search(services, caller, search_id)
+        records = _matched_records(services, searched)
+        shielded = [r for r in records if r.shielding is not None]
+        if not shielded:
+            raise Conflict("no signpost of this search is shielded")
+        outcome = Outcome(searched.outcome or Outcome.NO_MATCH.value)
+        signposts = signposts_for(records, outcome, caller, services.store.directory, reveal_shielded=True)
+        changes = Changes()
+        trail = AuditTrail(services, caller)
+        revealed = [r.child_id for r in shielded]
+        trail.add(
+            changes,
+            search_chain(search_id),
+            "break_glass",
+            search_id=search_id,
+            reason=searched.reason,
+            outcome=searched.outcome,
+            review=True,
+            details={"justification": request.justification, "revealed": revealed},
+        )
+        for record in shielded:
+            trail.add(
+                changes,
+                child_chain(record.child_id),
+                "break_glass",
+                child_id=record.child_id,
+                search_id=search_id,
+                reason=searched.reason,
+                outcome=searched.outcome,
+                review=True,
+            )
+            changes.outbox.append(
+                OutboxIntent(
+                    intent_id=services.new_id(),
+                    to_org=record.org,
+                    type="break_glass_used",
+                    created_at=services.now(),
+                    child_id=record.child_id,
+                    search_id=search_id,
+                    from_org=shown_as(caller),
+                )
+            )
+        services.store.commit(changes)
+        return SearchResult(search_id=search_id, outcome=outcome, signposts=signposts)
+
+    return commit_with_retries(attempt)
+
+
+def _own_search(services: Services, caller: Caller, search_id: str) -> AuditEntry:
+    """The search, if the caller's organisation made it; otherwise 404 exactly as if it did not exist."""
+    if not search_id or len(search_id) > MAX_ID_LENGTH:
+        raise NotFound("no such search")
+    entry = services.store.audit.get(search_chain(search_id), SEARCH_ENTRY_SEQ)
+    if entry is None or entry.action != "search" or entry.org != caller.org:
+        raise NotFound("no such search")
+    return entry
+
+
+def _matched_records(services: Services, searched: AuditEntry) -> list[ChildRecord]:
+    """The records the search matched, in its ranking; a record purged since is left out."""
+    child_ids = [str(c) for c in (searched.details or {}).get("children", [])]
+    by_id = {r.child_id: r for r in services.store.records.get_children(child_ids)} if child_ids else {}
+    return [by_id[c] for c in child_ids if c in by_id]

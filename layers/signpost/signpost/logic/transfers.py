@@ -1,0 +1,341 @@
+"""The transfer workflow: a child moves from one local authority to another.
+
+requested → acknowledged → accepted | declined. The responsible local authority asks;
+only the receiving one acknowledges, accepts or declines. Every step is one transaction:
+the transfer, the child record (its `transfer` field, and on acceptance its organisation),
+the clocks, the audit entry on the child's chain and the outbox intent that tells the
+other side. The child record's version condition allows one open transfer per child.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from signpost.authz import Action, Caller
+from signpost.errors import BadRequest, Conflict, NotFound
+from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.idempotency import IdempotencyRequest, Result, replay, to_store
+from signpost.logic.services import Services
+from signpost.logic.working_days import transfer_clocks
+from signpost.models.common import OrgType
+from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
+from signpost.models.notifications import NotificationType
+from signpost.models.transfers import (
+    OPEN_STATUSES,
+    ClockName,
+    ClockUpdate,
+    DeclineRequest,
+    Direction,
+    Transfer,
+    TransferClock,
+    TransferRequest,
+    TransferStatus,
+    TransferView,
+)
+
+MAX_PAGE = 100
+
+
+class TransferReader(Protocol):
+    def get(self, transfer_id: str) -> Transfer | None: ...
+    def page(
+        self, org: str, direction: Direction, status: TransferStatus | None, limit: int, after: str | None
+    ) -> tuple[list[Transfer], str | None]: ...
+
+
+def view(services: Services, transfer: Transfer) -> TransferView:
+    return TransferView.model_validate(
+        {**transfer.model_dump(), "overdue": transfer.is_overdue(services.today())}
+    )
+
+
+def _intent(
+    services: Services, type_: NotificationType, to_org: str, transfer: Transfer, from_org: str | None
+) -> OutboxIntent:
+    return OutboxIntent(
+        intent_id=services.new_id(),
+        to_org=to_org,
+        type=type_.value,
+        created_at=services.now(),
+        child_id=transfer.child_id,
+        transfer_id=transfer.transfer_id,
+        from_org=from_org,
+    )
+
+
+def _open_transfer(record: ChildRecord) -> dict[str, Any] | None:
+    transfer = record.transfer
+    return transfer if transfer and transfer.get("status") in OPEN_STATUSES else None
+
+
+def _check_receiver(services: Services, caller: Caller, to_org: str) -> None:
+    """The receiver must be another local authority, active in the directory (else 400)."""
+    receiver = services.store.directory.get(to_org)
+    if to_org == caller.org:
+        message = "must be another organisation"
+    elif receiver is None or receiver.type != OrgType.LOCAL_AUTHORITY or not receiver.active:
+        message = "must be an active local authority"
+    else:
+        return
+    raise BadRequest(
+        "the transfer cannot go to this organisation", errors=[{"field": "to_org", "message": message}]
+    )
+
+
+def request_transfer(
+    services: Services,
+    caller: Caller,
+    child_id: str,
+    request: TransferRequest,
+    idempotency: IdempotencyRequest | None,
+) -> Result:
+    caller.require(Action.MANAGE_RECORDS)
+    replayed = replay(services, idempotency)
+    if replayed:
+        return replayed
+
+    def attempt() -> Result:
+        record = services.store.records.get_child(child_id)
+        if record is None or record.org != caller.org:
+            raise NotFound("no such child")
+        _check_receiver(services, caller, request.to_org)
+        if record.status != "active":
+            raise Conflict("a closed record cannot be transferred")
+        if _open_transfer(record):
+            raise Conflict("this child already has an open transfer")
+        now, today = services.now(), services.today()
+        acknowledge_by, decide_by = transfer_clocks(today)
+        transfer = Transfer(
+            transfer_id=services.new_id(),
+            child_id=child_id,
+            from_org=caller.org,
+            to_org=request.to_org,
+            reason=request.reason,
+            move_date=request.move_date,
+            status=TransferStatus.REQUESTED,
+            requested_at=now,
+            requested_on=today,
+            acknowledge_by=acknowledge_by,
+            decide_by=decide_by,
+        )
+        marker = {
+            "transfer_id": transfer.transfer_id,
+            "to_org": transfer.to_org,
+            "status": transfer.status.value,
+            "requested_on": today.isoformat(),
+        }
+        changes = Changes(
+            put_children=[(record.model_copy(update={"transfer": marker, "version": record.version + 1}), record.version)],
+            put_transfers=[(transfer, None)],
+            start_clocks=[
+                _clock(transfer, ClockName.ACKNOWLEDGE, transfer.acknowledge_by),
+                _clock(transfer, ClockName.DECIDE, transfer.decide_by),
+            ],
+        )
+        AuditTrail(services, caller).add(
+            changes,
+            child_chain(child_id),
+            "transfer_requested",
+            child_id=child_id,
+            reason=request.reason.value,
+            details={"transfer_id": transfer.transfer_id, "to_org": transfer.to_org},
+        )
+        changes.outbox.append(
+            _intent(services, NotificationType.TRANSFER_REQUESTED, transfer.to_org, transfer, caller.org)
+        )
+        result = Result(201, view(services, transfer).model_dump(mode="json", exclude_none=True))
+        changes.idempotency = to_store(services, idempotency, result)
+        services.store.commit(changes)
+        return result
+
+    try:
+        return commit_with_retries(attempt)
+    except CommitConflict as conflict:
+        if "idempotency" in conflict.reasons:
+            again = replay(services, idempotency)
+            if again:
+                return again
+        raise
+
+
+def _clock(transfer: Transfer, name: ClockName, due: Any) -> TransferClock:
+    return TransferClock(
+        transfer_id=transfer.transfer_id,
+        clock=name,
+        due=due,
+        child_id=transfer.child_id,
+        from_org=transfer.from_org,
+        to_org=transfer.to_org,
+    )
+
+
+def _addressed_to_caller(transfers: TransferReader, caller: Caller, transfer_id: str) -> Transfer:
+    """The transfer, if the caller's organisation receives it; otherwise 404 as if absent."""
+    caller.require(Action.MANAGE_RECORDS)
+    transfer = transfers.get(transfer_id)
+    if transfer is None or transfer.to_org != caller.org:
+        raise NotFound("no such transfer")
+    return transfer
+
+
+def _wrong_state(transfer: Transfer) -> Conflict:
+    return Conflict(f"the transfer is already {transfer.status.value}")
+
+
+def _record_marker(record: ChildRecord | None, transfer: Transfer) -> ChildRecord | None:
+    """The child record if its open-transfer marker is this transfer's."""
+    if record is None:
+        return None
+    marker = _open_transfer(record)
+    return record if marker and marker.get("transfer_id") == transfer.transfer_id else None
+
+
+def acknowledge(services: Services, transfers: TransferReader, caller: Caller, transfer_id: str) -> TransferView:
+    def attempt() -> TransferView:
+        transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if transfer.status != TransferStatus.REQUESTED:
+            raise _wrong_state(transfer)
+        now = services.now()
+        updated = transfer.model_copy(
+            update={"status": TransferStatus.ACKNOWLEDGED, "acknowledged_at": now, "version": transfer.version + 1}
+        )
+        changes = Changes(
+            put_transfers=[(updated, transfer.version)],
+            stop_clocks=[ClockUpdate(transfer_id=transfer_id, clock=ClockName.ACKNOWLEDGE, at=now)],
+        )
+        record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
+        if record is not None:
+            marker = {**(record.transfer or {}), "status": TransferStatus.ACKNOWLEDGED.value}
+            changes.put_children.append(
+                (record.model_copy(update={"transfer": marker, "version": record.version + 1}), record.version)
+            )
+        _audit(services, caller, changes, updated, "transfer_acknowledged")
+        changes.outbox.append(
+            _intent(services, NotificationType.TRANSFER_ACKNOWLEDGED, transfer.from_org, updated, caller.org)
+        )
+        services.store.commit(changes)
+        return view(services, updated)
+
+    return commit_with_retries(attempt)
+
+
+def accept(services: Services, transfers: TransferReader, caller: Caller, transfer_id: str) -> TransferView:
+    """The receiving organisation becomes responsible: it can now read and update the record,
+    the old one gets 404, and search signposts the new one."""
+
+    def attempt() -> TransferView:
+        transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if not transfer.is_open:
+            raise _wrong_state(transfer)
+        record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
+        if record is None or record.status != "active" or record.org != transfer.from_org:
+            raise Conflict("the record can no longer be transferred")
+        now, today = services.now(), services.today()
+        moved = record.model_copy(
+            update={
+                "org": transfer.to_org,
+                "since": today,
+                "transfer": None,
+                # The old team's contact route goes: the new organisation's directory contact applies.
+                "contact": None,
+                "updated_at": now,
+                "version": record.version + 1,
+            }
+        )
+        decided = _decided(services, transfer, TransferStatus.ACCEPTED)
+        changes = Changes(
+            put_children=[(moved, record.version)],
+            put_transfers=[(decided, transfer.version)],
+            stop_clocks=_running_clocks(transfer, now),
+        )
+        _audit(services, caller, changes, decided, "transfer_accepted")
+        changes.outbox.append(
+            _intent(services, NotificationType.TRANSFER_ACCEPTED, transfer.from_org, decided, caller.org)
+        )
+        services.store.commit(changes)
+        return view(services, decided)
+
+    return commit_with_retries(attempt)
+
+
+def decline(
+    services: Services, transfers: TransferReader, caller: Caller, transfer_id: str, request: DeclineRequest
+) -> TransferView:
+    def attempt() -> TransferView:
+        transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if not transfer.is_open:
+            raise _wrong_state(transfer)
+        now = services.now()
+        decided = _decided(services, transfer, TransferStatus.DECLINED, request)
+        changes = Changes(
+            put_transfers=[(decided, transfer.version)], stop_clocks=_running_clocks(transfer, now)
+        )
+        record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
+        if record is not None:
+            changes.put_children.append(
+                (record.model_copy(update={"transfer": None, "version": record.version + 1}), record.version)
+            )
+        _audit(services, caller, changes, decided, "transfer_declined", reason=request.reason.value)
+        changes.outbox.append(
+            _intent(services, NotificationType.TRANSFER_DECLINED, transfer.from_org, decided, caller.org)
+        )
+        services.store.commit(changes)
+        return view(services, decided)
+
+    return commit_with_retries(attempt)
+
+
+def _decided(
+    services: Services, transfer: Transfer, status: TransferStatus, request: DeclineRequest | None = None
+) -> Transfer:
+    now = services.now()
+    expires = now.timestamp() + services.settings.retention_days * 86_400
+    return transfer.model_copy(
+        update={
+            "status": status,
+            "decided_at": now,
+            "decline_reason": request.reason if request else None,
+            "version": transfer.version + 1,
+            "expires_at": int(expires),
+        }
+    )
+
+
+def _running_clocks(transfer: Transfer, now: Any) -> list[ClockUpdate]:
+    names = [ClockName.DECIDE]
+    if transfer.status == TransferStatus.REQUESTED:
+        names.insert(0, ClockName.ACKNOWLEDGE)
+    return [ClockUpdate(transfer_id=transfer.transfer_id, clock=n, at=now) for n in names]
+
+
+def _audit(
+    services: Services,
+    caller: Caller,
+    changes: Changes,
+    transfer: Transfer,
+    action: str,
+    reason: str | None = None,
+) -> None:
+    AuditTrail(services, caller).add(
+        changes,
+        child_chain(transfer.child_id),
+        action,
+        child_id=transfer.child_id,
+        reason=reason,
+        details={"transfer_id": transfer.transfer_id, "from_org": transfer.from_org},
+    )
+
+
+def list_transfers(
+    services: Services,
+    transfers: TransferReader,
+    caller: Caller,
+    *,
+    direction: Direction,
+    status: TransferStatus | None,
+    limit: int,
+    after: str | None,
+) -> tuple[list[TransferView], str | None]:
+    caller.require(Action.MANAGE_RECORDS)
+    found, cursor = transfers.page(caller.org, direction, status, max(1, min(limit, MAX_PAGE)), after)
+    return [view(services, t) for t in found], cursor

@@ -1,0 +1,96 @@
+"""The local stack over real HTTP, for API tests: gateway on 127.0.0.1:<free port>, in a thread."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import requests
+
+from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
+from infrastructure.local.gateway import Gateway
+from infrastructure.local.routes import load_routes
+
+
+class _GatewayLog:
+    """The gateway's log stream: written through to the current sys.stderr (so log captures
+    see it), with each request line kept for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            with suppress(ValueError):  # not every line written to stderr is a request line
+                self.lines.append(json.loads(line))
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class LocalStack:
+    def __init__(self, aws: LocalAws, gateway: Gateway, log: _GatewayLog) -> None:
+        self.aws = aws
+        self.gateway = gateway
+        self._log = log
+        self._http = requests.Session()
+        self._tokens: dict[tuple[str, str, str], str] = {}
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The gateway's per-request log lines so far (parsed JSON)."""
+        return list(self._log.lines)
+
+    def token(
+        self, org: str = "E09000007", role: str = "la_practitioner", sub: str = "practitioner-1"
+    ) -> str:
+        """A token from ``POST /dev/token`` (cached per org/role/sub for the stack's life)."""
+        key = (org, role, sub)
+        if key not in self._tokens:
+            response = self._http.post(f"{self.url}/dev/token", json={"org": org, "role": role, "sub": sub})
+            response.raise_for_status()
+            self._tokens[key] = response.json()["access_token"]
+        return self._tokens[key]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """``token``: a bearer token (e.g. from :meth:`token`); None sends no Authorization.
+        Extra keyword arguments go to requests (``params``, ``data``, ``timeout``…)."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        kwargs.setdefault("timeout", 30)
+        return self._http.request(method, f"{self.url}{path}", json=json, headers=all_headers, **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+@contextmanager
+def running_stack() -> Iterator[LocalStack]:
+    """Fresh in-memory AWS + gateway on a free port; everything stopped on exit."""
+    with LocalAws(port=0) as aws:
+        log = _GatewayLog()
+        gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=0, log_stream=log)
+        gateway.start_in_background()
+        stack = LocalStack(aws, gateway, log)
+        try:
+            yield stack
+        finally:
+            stack.close()
+            gateway.stop()
