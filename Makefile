@@ -48,7 +48,7 @@ bench-matching: $(STAMP) ## matching quality and blocking sizes on a synthetic p
 	$(BIN)/python tests/bench/bench_matching.py
 
 deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
-	sam build --use-container=false
+	sam build
 	sam deploy --config-env $(ENV)
 
 clean: ## remove build and test artefacts (keeps .venv)

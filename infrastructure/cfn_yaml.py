@@ -118,19 +118,20 @@ def translate_template(
     Resource Metadata (e.g. checkov skips) is passed through to generated resources.
     Raises samtranslator's InvalidDocumentException when the template is invalid.
     """
-    from samtranslator.translator.transform import transform
+    from samtranslator.translator.transform import transform  # noqa: PLC0415 - only this helper needs it
 
     source = load_template(template) if isinstance(template, (Path, str)) else copy.deepcopy(dict(template))
     _local_paths_to_s3(source)
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator builds ARNs for this partition/region
     try:
-        return transform(
+        transformed: dict[str, Any] = transform(
             source,
             dict(parameter_values or {}),
-            _NoManagedPolicies(),  # type: ignore[arg-type]
+            _NoManagedPolicies(),  # duck-typed: only .load() is called
             passthrough_metadata=True,
         )
+        return transformed
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
@@ -34,7 +35,7 @@ app = make_resolver(
 ChildId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _json(model: type[Any], description: str) -> dict[str, Any]:
+def _json(model: type[Any], description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 

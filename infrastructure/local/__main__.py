@@ -11,6 +11,8 @@ from types import FrameType
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
+from infrastructure.local.stream import LocalStream
+from infrastructure.local.stream import attach as attach_stream
 
 
 def _token_command(url: str, org: str, role: str, sub: str) -> str:
@@ -41,36 +43,49 @@ curl -s -X POST {url}/v1/searches -H "Authorization: Bearer $HEALTH" {json_heade
 """
 
 
-def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    aws = LocalAws(port=port).start()
-    gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
+    # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    aws: LocalAws | None = None
+    gateway: Gateway | None = None
+    stream: LocalStream | None = None
     try:
-        gateway.bind()
-    except OSError as exc:
-        aws.stop()
-        print(
-            f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another port", file=sys.stderr
-        )
-        return 1
-    tables = ", ".join(aws.tables.values())
-    print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
-    print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
-    print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
-    try:
+        aws = LocalAws(port=port).start()
+        gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
+        stream = attach_stream(gateway)  # the records table's stream → the notifier
+        try:
+            gateway.bind()
+        except OSError as exc:
+            print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another", file=sys.stderr)
+            return 1
+        tables = ", ".join(aws.tables.values())
+        print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
+        print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
+        print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
         gateway.serve_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, at any point
         print("\nstopping", file=sys.stderr)
     finally:
-        gateway.stop()
-        aws.stop()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        if gateway is not None:
+            gateway.stop()
+        if stream is not None:
+            stream.uninstall()
+        if aws is not None:
+            aws.stop()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped by now; skip the interpreter's teardown of moto's and botocore's
+    # module graph, which takes seconds after Ctrl-C for nothing.
+    os._exit(code)

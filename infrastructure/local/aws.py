@@ -27,8 +27,10 @@ from signpost.dal.clients import reset_clients
 from signpost.dal.directory import DynamoDirectory
 from signpost.models.organisation import Organisation
 from signpost.settings import reset_settings
+from signpost.wiring import reset_services
 
 from infrastructure.cfn_yaml import load_template
+from infrastructure.local import moto_speedups
 from infrastructure.local.tokens import DEFAULT_AUDIENCE, DevTokenIssuer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -189,6 +191,7 @@ class LocalAws:
         # model (~0.1 s a client), which would dominate a test per LocalAws. No real
         # credentials can be in it: the fake ones above are set before any client exists.
         self._mock = mock_aws(config={"core": {"reset_boto3_session": False}})
+        moto_speedups.install()
         self._mock.start()
         try:
             reset_clients()
@@ -299,3 +302,4 @@ class LocalAws:
         """Cached settings and boto3 clients must see the new environment."""
         reset_settings()
         reset_clients()
+        reset_services()

@@ -6,11 +6,13 @@ match a route of template.yaml, run the REQUEST authorizer (unless the route has
 real-shaped proxy event. Functions run one at a time (one Lambda instance, and
 moto lives in this process), so the server threads share a single lock.
 
-Where it answers for itself, it answers with problem+json, as the template's
-GatewayResponses do in AWS. One deliberate difference: an unknown route is
-``404`` (AWS says ``403 Missing Authentication Token``), and a known path with
-another method is ``405`` with ``Allow``. Authorizer results are not cached, so
-a directory change shows at once (AWS caches them for the authorizer's TTL).
+Where it answers for itself, it answers with problem+json and the status codes of
+the template's GatewayResponses (401 for a missing or refused token, 413 over
+10 MB). An unknown route is ``404``: API Gateway's own answer is ``403 Missing
+Authentication Token``, which the template maps to 404. Deliberate differences:
+a known path with another method is ``405`` with ``Allow`` (AWS: the same 404),
+and authorizer results are not cached, so a directory change shows at once (AWS
+caches them per token for the authorizer's ReauthorizeEvery).
 
 Also served, locally only: ``POST /dev/token`` (a token from the dev issuer).
 """
@@ -122,15 +124,14 @@ class Gateway:
         self._server = None
 
     # invocation -------------------------------------------------------------------
-    def invoke(
-        self, function: FunctionSpec | str, event: dict[str, Any], request_id: str | None = None
-    ) -> Any:
-        """Run a function's handler as Lambda would: one at a time, with a fresh context."""
+    def invoke(self, function: FunctionSpec | str, event: dict[str, Any]) -> Any:
+        """Run a function's handler as Lambda would: one at a time (its cold start included),
+        with a fresh context and its own Lambda request id."""
         spec = function if isinstance(function, FunctionSpec) else self.routes.function(function)
-        handler = getattr(importlib.import_module(spec.module), spec.handler)
         with self._lock:
+            handler = getattr(importlib.import_module(spec.module), spec.handler)
             try:
-                return handler(event, LambdaContext(spec, request_id))
+                return handler(event, LambdaContext(spec))
             finally:
                 for hook in list(self.after_invoke):
                     _run_hook(hook, spec.name, self._log)
@@ -157,7 +158,7 @@ class Gateway:
             authorizer_context = decision
         event = proxy_event(route, request, params, authorizer_context)
         try:
-            result = self.invoke(route.function, event, request.request_id)
+            result = self.invoke(route.function, event)
         except Exception as exc:
             self._log_failure(route.function.name, exc)
             return problem_response(502, "Bad Gateway")
@@ -178,9 +179,7 @@ class Gateway:
             return unauthorised
         started = time.monotonic()
         try:
-            policy = self.invoke(
-                self.routes.authorizer, authorizer_event(route, request, params), request.request_id
-            )
+            policy = self.invoke(self.routes.authorizer, authorizer_event(route, request, params))
         except Exception:  # `raise Exception("Unauthorized")` is the authorizer's way to say 401
             return unauthorised
         verdict = _evaluate(policy, method_arn(request.method, request.path))
@@ -316,13 +315,26 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             )
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
-                self.close_connection = True  # the unread body makes the connection unusable
-                response = problem_response(413, "Payload Too Large")
+                self._discard(length)
+                response = problem_response(413, "Content Too Large")
             else:
                 request = replace(request, body=self.rfile.read(length) if length else None)
                 response = gateway.handle(request)
-            self._send(response, request.request_id)
+            # Logged before the response goes out, so a client that has its answer can read the line.
             gateway.log_request(request, response.status, started)
+            self._send(response, request.request_id)
+
+        def _discard(self, length: int) -> None:
+            """Read an oversized body away (a client still sending would not see the 413),
+            unless it is absurd, then drop the connection instead."""
+            if length > 4 * MAX_BODY_BYTES:
+                self.close_connection = True
+                return
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 20))
+                if not chunk:  # the client gave up
+                    break
+                length -= len(chunk)
 
         def _send(self, response: HttpResponse, request_id: str) -> None:
             self.send_response(response.status)

@@ -38,11 +38,58 @@ POPULATION = int(os.environ.get("BENCH_POPULATION", "200"))
 SEARCHES = int(os.environ.get("BENCH_SEARCHES", "200"))
 FUNCTIONS = ("authorizer", "records", "search", "inbox")
 
-GIVEN = ["Oliver", "Amelia", "Harry", "Isla", "Jack", "Ava", "George", "Mia", "Noah", "Ivy", "Leo", "Freya",
-         "Oscar", "Lily", "Charlie", "Grace", "Muhammad", "Sophia", "Alfie", "Evie", "Arthur", "Poppy"]
-FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan",
-          "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood",
-          "O'Connor", "Nowak", "Okafor", "Ahmed", "Hughes", "Clarke"]
+GIVEN = [
+    "Oliver",
+    "Amelia",
+    "Harry",
+    "Isla",
+    "Jack",
+    "Ava",
+    "George",
+    "Mia",
+    "Noah",
+    "Ivy",
+    "Leo",
+    "Freya",
+    "Oscar",
+    "Lily",
+    "Charlie",
+    "Grace",
+    "Muhammad",
+    "Sophia",
+    "Alfie",
+    "Evie",
+    "Arthur",
+    "Poppy",
+]
+FAMILY = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Khan",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "O'Connor",
+    "Nowak",
+    "Okafor",
+    "Ahmed",
+    "Hughes",
+    "Clarke",
+]
 
 
 class CallCounter:
@@ -129,10 +176,17 @@ def main() -> None:
         search_calls: list[dict[str, int]] = []
         outcomes: Counter[str] = Counter()
         # One search first: a warm function has derived its blind-index key and unwrapped the data key.
-        invoke("search", make_event("POST", "/v1/searches", {**enrolled[0], "reason": "new_to_service"}, caller=royal_free))
+        invoke(
+            "search",
+            make_event(
+                "POST", "/v1/searches", {**enrolled[0], "reason": "new_to_service"}, caller=royal_free
+            ),
+        )
         for i in range(SEARCHES):
             identity = enrolled[i % len(enrolled)] if i % 4 else _identity(rng, 10_000 + i)
-            event = make_event("POST", "/v1/searches", {**identity, "reason": "new_to_service"}, caller=royal_free)
+            event = make_event(
+                "POST", "/v1/searches", {**identity, "reason": "new_to_service"}, caller=royal_free
+            )
             counter.reset()
             t = time.perf_counter()
             resp = invoke("search", event)
@@ -155,10 +209,20 @@ def main() -> None:
         "search_ms": {"p50": _pct(search_ms, 0.5), "p99": _pct(search_ms, 0.99)},
         "cold_import_ms": cold_imports(),
     }
-    print("register: AWS calls/op", figures["register_aws_calls_per_op"],
-          "p50/p99 ms", figures["register_ms"]["p50"], figures["register_ms"]["p99"])
-    print("search:   AWS calls/op", figures["search_aws_calls_per_op"],
-          "p50/p99 ms", figures["search_ms"]["p50"], figures["search_ms"]["p99"])
+    print(
+        "register: AWS calls/op",
+        figures["register_aws_calls_per_op"],
+        "p50/p99 ms",
+        figures["register_ms"]["p50"],
+        figures["register_ms"]["p99"],
+    )
+    print(
+        "search:   AWS calls/op",
+        figures["search_aws_calls_per_op"],
+        "p50/p99 ms",
+        figures["search_ms"]["p50"],
+        figures["search_ms"]["p99"],
+    )
     print("KMS calls per warm search:", figures["kms_calls_per_warm_search"])
     print("cold import ms:", figures["cold_import_ms"])
     print(json.dumps(figures, sort_keys=True))

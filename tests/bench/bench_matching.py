@@ -30,20 +30,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from matching_population import (  # noqa: E402
+from matching_population import (
     InMemoryIndex,
+    InMemorySearcher,
     NamePools,
+    PopulationSpec,
     Query,
     corrupted_queries,
     evaluate,
     exact_name_dob_collisions,
     generate_population,
+    name_sharing,
     never_enrolled_queries,
     percentile,
     summarise_counts,
 )
-
-from signpost.matching import DEFAULT, MatchIdentity, record_blocking_keys, score  # noqa: E402
+from signpost.matching import DEFAULT, MatchIdentity, record_blocking_keys, score
 
 
 def log(message: str) -> None:
@@ -86,11 +88,21 @@ def calibrate(population: list[MatchIdentity], queries: list[Query], seed: int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--children", type=int, default=500_000)
     parser.add_argument("--queries", type=int, default=20_000, help="corrupted searches of enrolled children")
-    parser.add_argument("--never", type=int, default=1_000, help="searches for never-enrolled children")
+    parser.add_argument(
+        "--never", type=int, default=5_000, help="searches for never-enrolled children (0.1%% of 5,000 is 5)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--surname-tail",
+        type=float,
+        default=PopulationSpec().surname_tail_share,
+        help="share of households with a surname outside Faker's 500 commonest (0 = Faker en_GB only)",
+    )
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--show-failures", type=int, default=0, help="print this many misses")
     parser.add_argument("--show-kind", default="", help="only print misses of this kind")
@@ -101,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     pools = NamePools.build(args.seed)
     log(f"population: {args.children:,} children")
     nhs_taken: set[str] = set()
-    population = generate_population(args.children, args.seed, pools, nhs_taken=nhs_taken)
-    never_children = generate_population(args.never, args.seed + 1, pools, nhs_taken=nhs_taken)
+    spec = PopulationSpec(surname_tail_share=args.surname_tail)
+    population = generate_population(args.children, args.seed, pools, spec, nhs_taken=nhs_taken)
+    never_children = generate_population(args.never, args.seed + 1, pools, spec, nhs_taken=nhs_taken)
 
     log("record blocking keys -> in-memory index")
     index = InMemoryIndex()
@@ -133,11 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     queries = corrupted_queries(population, args.queries, args.seed + 2, pools)
     never = never_enrolled_queries(never_children, args.seed + 3)
     collisions = exact_name_dob_collisions(population, never_children)
+    sharing = name_sharing(population)
 
     log("searching")
     evaluation = evaluate(
-        population,
-        index,
+        InMemorySearcher(population, index),
         [*queries, *never],
         progress=lambda n: log(f"  {n:,} searches"),
         keep_failures=args.show_failures if not args.show_kind else 10**9,
@@ -150,14 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  distinct keys / entries       {len(index):,} / {index.entries:,}")
     print(f"  largest block / p99 block     {block_sizes[-1]} / {percentile(block_sizes, 99)}")
     print(f"  largest block by key family   {dict(largest_by_prefix.most_common())} (sampled)")
-    print(f"  keys per search               p50 {summary['keys_per_search_p50']}, max {summary['keys_per_search_max']}")
+    print(
+        f"  keys per search               p50 {summary['keys_per_search_p50']}, "
+        f"p99 {summary['keys_per_search_p99']}, max {summary['keys_per_search_max']}"
+    )
     print(
         f"  candidates read per search    p50 {summary['candidates_p50']}, p99 {summary['candidates_p99']}, "
         f"max {summary['candidates_max']}"
     )
 
     print("\nPart A - matching quality (in-memory blocking + score + classify)")
-    header = f"  {'kind':<16}{'n':>7}{'match':>9}{'m|poss':>9}{'wrong':>8}{'any m':>8}{'poss':>8}{'blocked':>9}"
+    header = (
+        f"  {'kind':<16}{'n':>7}{'match':>9}{'m|poss':>9}{'wrong':>8}{'any m':>8}{'poss':>8}{'blocked':>9}"
+    )
     print(header)
     for kind in sorted(evaluation.by_kind):
         t = evaluation.by_kind[kind].as_dict()
@@ -169,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  never-enrolled children sharing first name, surname and DOB with an enrolled child: "
         f"{collisions} of {len(never_children)}"
+    )
+    print(
+        f"  chance two children share a first name {sharing['first_name']:.5f}, "
+        f"a surname {sharing['surname']:.5f} (what drives false matches)"
     )
     for query, outcome, named, levels in evaluation.failures:
         if args.show_kind and query.kind != args.show_kind:
@@ -184,8 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "children": len(population),
         "seed": args.seed,
+        "surname_tail_share": args.surname_tail,
         **summary,
         "never_enrolled_exact_name_dob_collisions": collisions,
+        "p_share_first_name": round(sharing["first_name"], 5),
+        "p_share_surname": round(sharing["surname"], 5),
         "record_keys_per_child_mean": round(sum(keys_per_record) / len(keys_per_record), 2),
         "record_keys_per_child_max": max(keys_per_record),
         "index_distinct_keys": len(index),

@@ -2,24 +2,39 @@
 
 Used by ``bench_matching.py`` (in-memory, no AWS) and meant to be reused by a
 benchmark that enrols the same population through the real register path: the
-population, the corruption generator and the metrics do not depend on how
-candidates are fetched (see :class:`CandidateSource`).
+population, the corruption generator and the metrics do not depend on how a
+search is answered (implement :class:`Searcher` over the real search path and
+pass it to :func:`evaluate`).
 
 Names come from Faker's ``en_GB`` pools (sampled once, then drawn with a seeded
 ``random.Random``: Faker itself is far too slow for 500,000 children), widened
 with popular recent baby names and common surnames of England's larger
 communities so the name mix looks like today's children rather than their
 parents.
+
+Surnames: Faker's en_GB list holds the 500 commonest British surnames with their
+population percentages (Smith 1.15, Jones 0.94, ...), which add up to only 39.5%.
+Drawing everyone from those 500 would make two children share a surname about five
+times as often as they do. So, by default, the other 60.5% of households take a
+surname from a long tail: the surname lists of Faker's other Latin-script locales
+(Irish, Indian, Nigerian, Ghanaian, Italian, Spanish, Dutch, German, French...),
+uniformly. ``PopulationSpec(surname_tail_share=0)`` gives the Faker-only mix.
+First names likewise: half from recent top names (weighted by rank), a fifth from
+Faker's en_GB list, the rest from other locales' first-name lists (GIVEN_SHARES).
+How often two children share a name drives the false-match rate, so the benchmark
+prints it.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import importlib
 import itertools
 import random
 import statistics
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +42,6 @@ from typing import Protocol
 
 from faker import Faker
 from faker.providers.person.en_GB import Provider as PersonProvider
-
 from signpost.matching import (
     MatchIdentity,
     Name,
@@ -41,35 +55,120 @@ AS_OF = dt.date(2026, 6, 30)  # "today" for the synthetic population: fixed, so 
 EARLIEST_BIRTH = dt.date(2001, 1, 1)
 
 # Popular baby names in England and Wales 2000-2024 (ONS top lists), weighted above Faker's adult names.
-RECENT_BOYS = (
+RECENT_BOYS = (  # noqa: SIM905 - a list of names reads better as words
     "Oliver Jack Harry George Noah Charlie Jacob Alfie Freddie Oscar Leo Logan Archie Theo Thomas "
-    "James Joshua Henry William Max Lucas Ethan Arthur Mason Isaac Harrison Teddy Finley Daniel Riley "
-    "Edward Joseph Alexander Adam Reggie Samuel Jaxon Sebastian Elijah Harley Toby Arlo Dylan Jude "
-    "Benjamin Rory Tommy Jake Louie Carter Jenson Hugo Bobby Frankie Ollie Zachary David Albie Lewis "
-    "Luca Ronnie Jackson Matthew Alex Harvey Reuben Jayden Caleb Hunter Theodore Nathan Blake Luke "
-    "Elliot Roman Stanley Dexter Michael Elliott Tyler Ryan Ellis Finn Albert Kai Liam Callum Louis "
-    "Aaron Ezra Leon Connor Grayson Jamie Aiden Gabriel Muhammad Mohammed Mohammad Ibrahim Yusuf Ali"
+    "James Joshua Henry William Max Lucas Ethan Arthur Mason Isaac Harrison Teddy Finley Daniel "
+    "Riley Edward Joseph Alexander Adam Reggie Samuel Jaxon Sebastian Elijah Harley Toby Arlo Dylan "
+    "Jude Benjamin Rory Tommy Jake Louie Carter Jenson Hugo Bobby Frankie Ollie Zachary David Albie "
+    "Lewis Luca Ronnie Jackson Matthew Alex Harvey Reuben Jayden Caleb Hunter Theodore Nathan Blake "
+    "Luke Elliot Roman Stanley Dexter Michael Elliott Tyler Ryan Ellis Finn Albert Kai Liam Callum "
+    "Louis Aaron Ezra Leon Connor Grayson Jamie Aiden Gabriel Muhammad Mohammed Mohammad Ibrahim "
+    "Yusuf Ali"
 ).split()
-RECENT_GIRLS = (
+RECENT_GIRLS = (  # noqa: SIM905 - a list of names reads better as words
     "Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Willow Freya Florence Emily "
     "Ella Poppy Evie Elsie Charlotte Evelyn Sienna Sofia Daisy Phoebe Sophie Alice Harper Matilda "
     "Ruby Emilia Maya Millie Isabelle Eva Luna Jessica Maisie Ellie Erin Esme Hallie Scarlett Layla "
     "Chloe Lola Eliza Bonnie Lottie Holly Zara Thea Imogen Gracie Hannah Orla Ayla Penelope Mila "
-    "Aurora Lucy Molly Arabella Elizabeth Violet Robyn Abigail Harriet Darcy Georgia Nancy Iris Maddison "
-    "Lexi Amber Megan Katie Lauren Bethany Jasmine Leah Niamh Aisha Fatima Maryam Zainab Hafsa Amira"
+    "Aurora Lucy Molly Arabella Elizabeth Violet Robyn Abigail Harriet Darcy Georgia Nancy Iris "
+    "Maddison Lexi Amber Megan Katie Lauren Bethany Jasmine Leah Niamh Aisha Fatima Maryam Zainab "
+    "Hafsa Amira"
 ).split()
 # Accented spellings registered for some children; searches often drop the accents.
 ACCENTED_GIRLS = ("Zoë", "Chloé", "Renée", "Anaïs", "Noémie", "Léa", "Éloïse", "Maëlle")
 ACCENTED_BOYS = ("José", "Zoltán", "Mátyás", "Jérôme", "Rénald", "Søren", "Łukasz", "Ruairí")
 # Surnames of England's larger communities, which Faker's en_GB list lacks (weights on Faker's scale).
 EXTRA_SURNAMES = {
-    "Khan": 0.35, "Ahmed": 0.3, "Ali": 0.3, "Hussain": 0.3, "Begum": 0.2, "Patel": 0.35, "Singh": 0.25,
-    "Shah": 0.15, "Iqbal": 0.1, "Akhtar": 0.1, "Rahman": 0.12, "Islam": 0.1, "Kaur": 0.12, "Sharma": 0.08,
-    "Nowak": 0.06, "Kowalski": 0.05, "Wiśniewski": 0.04, "Kowalczyk": 0.04, "Popescu": 0.04,
-    "Okafor": 0.05, "Mensah": 0.05, "Adeyemi": 0.05, "Okonkwo": 0.04, "Osei": 0.04, "Mohamed": 0.15,
-    "Nguyen": 0.04, "Da Silva": 0.05, "Dos Santos": 0.04, "Núñez": 0.02, "McDonald": 0.08, "MacLeod": 0.04,
-    "D'Souza": 0.03, "O'Reilly": 0.05, "Fitzgerald": 0.05, "Müller": 0.02, "Van der Berg": 0.02,
+    "Khan": 0.35,
+    "Ahmed": 0.3,
+    "Ali": 0.3,
+    "Hussain": 0.3,
+    "Begum": 0.2,
+    "Patel": 0.35,
+    "Singh": 0.25,
+    "Shah": 0.15,
+    "Iqbal": 0.1,
+    "Akhtar": 0.1,
+    "Rahman": 0.12,
+    "Islam": 0.1,
+    "Kaur": 0.12,
+    "Sharma": 0.08,
+    "Nowak": 0.06,
+    "Kowalski": 0.05,
+    "Wiśniewski": 0.04,
+    "Kowalczyk": 0.04,
+    "Popescu": 0.04,
+    "Okafor": 0.05,
+    "Mensah": 0.05,
+    "Adeyemi": 0.05,
+    "Okonkwo": 0.04,
+    "Osei": 0.04,
+    "Mohamed": 0.15,
+    "Nguyen": 0.04,
+    "Da Silva": 0.05,
+    "Dos Santos": 0.04,
+    "Núñez": 0.02,
+    "McDonald": 0.08,
+    "MacLeod": 0.04,
+    "D'Souza": 0.03,
+    "O'Reilly": 0.05,
+    "Fitzgerald": 0.05,
+    "Müller": 0.02,
+    "Van der Berg": 0.02,
 }
+
+
+# Faker locales whose surname lists make the long tail (Latin script only).
+TAIL_LOCALES = (
+    "en_IE",
+    "en_US",
+    "en_IN",
+    "en_NZ",
+    "yo_NG",
+    "ig_NG",
+    "tw_GH",
+    "it_IT",
+    "es_ES",
+    "pt_PT",
+    "fr_FR",
+    "de_DE",
+    "nl_NL",
+    "cs_CZ",
+    "sk_SK",
+    "hu_HU",
+    "ro_RO",
+    "lt_LT",
+    "tr_TR",
+)
+
+
+def _latin(name: str) -> bool:
+    return all(ch in " -'" or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")) for ch in name)
+
+
+# Locales whose first names make the given-name tail (de_DE/tr_TR lists are mostly older names).
+TAIL_GIVEN_LOCALES = tuple(loc for loc in TAIL_LOCALES if loc not in ("de_DE", "tr_TR", "lt_LT"))
+# Shares of children's first names: recent top names (weighted by rank), Faker en_GB's list
+# (their parents' generation), and a long tail (ONS: the top 100 names cover about half of births).
+GIVEN_SHARES = {"recent": 0.5, "faker": 0.2, "tail": 0.3}
+
+
+def tail_given_names(attribute: str, exclude: set[str]) -> list[str]:
+    names: set[str] = set()
+    for locale in TAIL_GIVEN_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        names.update(
+            n for n in getattr(provider, attribute, ()) if _latin(n) and n not in exclude and len(n) > 1
+        )
+    return sorted(names)
+
+
+def tail_surnames(exclude: set[str]) -> list[str]:
+    names: set[str] = set()
+    for locale in TAIL_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        names.update(n for n in provider.last_names if _latin(n) and n not in exclude and len(n) > 1)
+    return sorted(names)
 
 
 def valid_nhs_number(rng: random.Random) -> str:
@@ -99,14 +198,24 @@ class WeightedPool:
 class NamePools:
     boys: WeightedPool
     girls: WeightedPool
-    surnames: WeightedPool
+    surnames: WeightedPool  # Faker en_GB's 500 commonest, weighted by their population share
+    tail_surnames: list[str]  # everyone else's: drawn uniformly
     postcodes: list[str]
 
     @classmethod
     def build(cls, seed: int, postcode_count: int = 120_000) -> NamePools:
-        def given(faker_names: Sequence[str], recent: Sequence[str], accented: Sequence[str]) -> WeightedPool:
-            names = [*recent, *faker_names, *accented]
-            weights = [6.0] * len(recent) + [1.0] * len(faker_names) + [0.5] * len(accented)
+        def given(
+            faker_names: Sequence[str], recent: Sequence[str], accented: Sequence[str], attribute: str
+        ) -> WeightedPool:
+            faker_only = [n for n in faker_names if n not in recent]
+            tail = [*tail_given_names(attribute, set(recent) | set(faker_only)), *accented]
+            rank_weights = [1 / (rank + 10) for rank in range(len(recent))]
+            names = [*recent, *faker_only, *tail]
+            weights = [
+                *(GIVEN_SHARES["recent"] * w / sum(rank_weights) for w in rank_weights),
+                *([GIVEN_SHARES["faker"] / len(faker_only)] * len(faker_only)),
+                *([GIVEN_SHARES["tail"] / len(tail)] * len(tail)),
+            ]
             return WeightedPool(names, weights)
 
         surnames = dict(PersonProvider.last_names)
@@ -116,15 +225,19 @@ class NamePools:
         postcodes = sorted({fake.postcode() for _ in range(postcode_count)})
         random.Random(seed).shuffle(postcodes)
         return cls(
-            boys=given(PersonProvider.first_names_male, RECENT_BOYS, ACCENTED_BOYS),
-            girls=given(PersonProvider.first_names_female, RECENT_GIRLS, ACCENTED_GIRLS),
+            boys=given(PersonProvider.first_names_male, RECENT_BOYS, ACCENTED_BOYS, "first_names_male"),
+            girls=given(
+                PersonProvider.first_names_female, RECENT_GIRLS, ACCENTED_GIRLS, "first_names_female"
+            ),
             surnames=WeightedPool(list(surnames), list(surnames.values())),
+            tail_surnames=tail_surnames(set(surnames)),
             postcodes=postcodes,
         )
 
 
 @dataclass(frozen=True)
 class PopulationSpec:
+    surname_tail_share: float = 0.605  # households whose surname is not among Faker's 500 commonest
     hyphenated_share: float = 0.08  # households with a double-barrelled surname
     twin_share: float = 0.025  # households whose first two children are twins
     middle_name_share: float = 0.45
@@ -162,10 +275,16 @@ def generate_population(
     rng = random.Random(seed)
     nhs_taken = set() if nhs_taken is None else nhs_taken
     children: list[MatchIdentity] = []
+
+    def surname() -> str:
+        if rng.random() < spec.surname_tail_share:
+            return rng.choice(pools.tail_surnames)
+        return pools.surnames.draw(rng)
+
     while len(children) < n:
-        family = pools.surnames.draw(rng)
+        family = surname()
         if rng.random() < spec.hyphenated_share:
-            other = pools.surnames.draw(rng)
+            other = surname()
             if other != family:
                 family = f"{family}-{other}"
         postcode = rng.choice(pools.postcodes) if rng.random() < spec.postcode_share else None
@@ -194,7 +313,7 @@ def generate_population(
                 nhs_taken.add(nhs)
             aliases: tuple[Name, ...] = ()
             if rng.random() < spec.alias_share:
-                aliases = (Name(given_names="", family_name=pools.surnames.draw(rng)),)
+                aliases = (Name(given_names="", family_name=surname()),)
             children.append(
                 MatchIdentity(
                     given_names=given,
@@ -346,7 +465,9 @@ def _year_digit_choices(dob: dt.date) -> list[dt.date]:
 
 def eligible(identity: MatchIdentity, error: str) -> bool:
     if error == "phonetic":
-        return bool(_applicable_respellings(_first_given(identity)) or _applicable_respellings(identity.family_name))
+        return bool(
+            _applicable_respellings(_first_given(identity)) or _applicable_respellings(identity.family_name)
+        )
     if error == "nickname":
         return bool(_nickname_choices(_first_given(identity)))
     if error == "hyphen_part":
@@ -363,8 +484,10 @@ def eligible(identity: MatchIdentity, error: str) -> bool:
 
 def _other_postcode(current: str, pools: NamePools, rng: random.Random) -> str:
     if rng.random() < 0.3:  # a move within the district: same outward code
-        outward = current.split(" ")[0]
-        inward = f"{rng.randrange(10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        outward = current.split(" ", maxsplit=1)[0]
+        inward = (
+            f"{rng.randrange(10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        )
         moved = f"{outward} {inward}"
         if moved != current:
             return moved
@@ -372,7 +495,9 @@ def _other_postcode(current: str, pools: NamePools, rng: random.Random) -> str:
     return other if other != current else rng.choice(pools.postcodes)
 
 
-def apply_error(query: MatchIdentity, record: MatchIdentity, error: str, pools: NamePools, rng: random.Random) -> MatchIdentity:
+def apply_error(
+    query: MatchIdentity, record: MatchIdentity, error: str, pools: NamePools, rng: random.Random
+) -> MatchIdentity:
     if error == "typo":
         if rng.random() < 0.5:
             return replace(query, given_names=_typo(query.given_names, rng))
@@ -390,7 +515,7 @@ def apply_error(query: MatchIdentity, record: MatchIdentity, error: str, pools: 
         choices = _nickname_choices(_first_given(query))
         return replace(query, given_names=rng.choice(choices).title()) if choices else query
     if error == "hyphen_part":
-        parts = [p for p in query.family_name.replace(" ", "-").split("-") if p]
+        parts = [p for p in record.family_name.split("-") if p]  # as registered, one part given
         return replace(query, family_name=rng.choice(parts)) if len(parts) > 1 else query
     if error == "name_swap":
         return replace(query, given_names=query.family_name, family_name=query.given_names)
@@ -400,8 +525,8 @@ def apply_error(query: MatchIdentity, record: MatchIdentity, error: str, pools: 
             return replace(query, date_of_birth=dt.date(dob.year, dob.day, dob.month))
         return query
     if error == "year_digit":
-        choices = _year_digit_choices(query.date_of_birth)
-        return replace(query, date_of_birth=rng.choice(choices)) if choices else query
+        dates = _year_digit_choices(query.date_of_birth)
+        return replace(query, date_of_birth=rng.choice(dates)) if dates else query
     if error == "old_postcode":
         current = query.postcode or record.postcode
         return replace(query, postcode=_other_postcode(current, pools, rng)) if current else query
@@ -409,8 +534,6 @@ def apply_error(query: MatchIdentity, record: MatchIdentity, error: str, pools: 
 
 
 def _strip_accents(s: str) -> str:
-    import unicodedata
-
     return "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
 
 
@@ -472,7 +595,7 @@ def corrupted_queries(
         if kind == "exact":
             errors: tuple[str, ...] = ()
         elif kind == "two_errors":
-            errors = tuple(rng.sample(SINGLE_ERRORS, 2))
+            errors = tuple(sorted(rng.sample(SINGLE_ERRORS, 2), key=SINGLE_ERRORS.index))  # swap last
         else:
             errors = (kind,)
         for _ in range(200):
@@ -498,14 +621,26 @@ def never_enrolled_queries(children: Iterable[MatchIdentity], seed: int) -> list
 # Evaluation
 
 
-class CandidateSource(Protocol):
-    """Where candidates come from: an in-memory index here, the real search path elsewhere."""
+@dataclass(frozen=True)
+class SearchResult:
+    """What one search answered, in population indices (a real-path searcher maps child ids back)."""
 
-    def candidates(self, query: MatchIdentity) -> list[int]: ...
+    outcome: str
+    named: tuple[int, ...]  # the matched child, or the possible ones, best first
+    candidates_read: int
+    keys_queried: int
+    blocked_in: bool | None = None  # whether the searched-for child was among the candidates, if known
+    detail: tuple[str, ...] = ()  # comparison levels of the candidates, for printing misses
+
+
+class Searcher(Protocol):
+    """One search: the in-memory matcher here; the real register/search path against moto elsewhere."""
+
+    def search(self, query: MatchIdentity, truth: int | None) -> SearchResult: ...
 
 
 class InMemoryIndex:
-    """Blocking key -> enrolled children, as the blind-index GSI would hold it (keys hashed to save memory)."""
+    """Blocking key -> enrolled children, as the blind-index GSI holds them (keys hashed to save memory)."""
 
     def __init__(self) -> None:
         self._blocks: dict[int, int | list[int]] = {}
@@ -537,11 +672,32 @@ class InMemoryIndex:
     def __len__(self) -> int:
         return len(self._blocks)
 
-    def candidates(self, query: MatchIdentity) -> list[int]:
+    def candidates(self, keys: Iterable[str]) -> list[int]:
         found: set[int] = set()
-        for key in search_blocking_keys(query):
+        for key in keys:
             found.update(self.block(key))
         return sorted(found)
+
+
+class InMemorySearcher:
+    """Blocking through an :class:`InMemoryIndex`, then the matcher's decision: no AWS at all."""
+
+    def __init__(self, population: Sequence[MatchIdentity], index: InMemoryIndex) -> None:
+        self.population = population
+        self.index = index
+
+    def search(self, query: MatchIdentity, truth: int | None) -> SearchResult:
+        keys = search_blocking_keys(query)
+        candidate_ids = self.index.candidates(keys)
+        decision = decide(query, [self.population[i] for i in candidate_ids])
+        return SearchResult(
+            outcome=decision.outcome,
+            named=tuple(candidate_ids[i] for i in decision.ranked),
+            candidates_read=len(candidate_ids),
+            keys_queried=len(keys),
+            blocked_in=None if truth is None else truth in candidate_ids,
+            detail=tuple(f"{s.fields} w={s.weight}" for s in decision.scores),
+        )
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -610,48 +766,43 @@ class Evaluation:
             "candidates_p99": percentile(self.candidates, 99),
             "candidates_max": max(self.candidates, default=0),
             "keys_per_search_p50": percentile(self.keys, 50),
+            "keys_per_search_p99": percentile(self.keys, 99),
             "keys_per_search_max": max(self.keys, default=0),
             "searches_per_second": round(searches / self.seconds, 1) if self.seconds else 0.0,
         }
 
 
 def evaluate(
-    population: Sequence[MatchIdentity],
-    source: CandidateSource,
+    searcher: Searcher,
     queries: Sequence[Query],
     progress: Callable[[int], None] | None = None,
     keep_failures: int = 0,
 ) -> Evaluation:
-    """Search for each query, decide, and tally the outcome against the truth."""
+    """Search for each query and tally the outcome against the truth."""
     result = Evaluation()
     started = time.perf_counter()
     for done, query in enumerate(queries, 1):
-        candidate_ids = source.candidates(query.identity)
-        decision = decide(query.identity, [population[i] for i in candidate_ids])
-        named = tuple(candidate_ids[i] for i in decision.ranked)
+        found = searcher.search(query.identity, query.truth)
         tally = result.by_kind.setdefault(query.kind, KindTally())
         tally.searches += 1
-        result.candidates.append(len(candidate_ids))
-        result.keys.append(len(search_blocking_keys(query.identity)))
-        if decision.outcome == "match":
+        result.candidates.append(found.candidates_read)
+        result.keys.append(found.keys_queried)
+        if found.outcome == "match":
             tally.any_match += 1
-        elif decision.outcome == "possible_match":
+        elif found.outcome == "possible_match":
             tally.any_possible += 1
+        correct = False
         if query.truth is not None:
-            tally.blocked_in += query.truth in candidate_ids
-            if decision.outcome == "match":
-                if named[0] == query.truth:
-                    tally.correct_match += 1
-                else:
-                    tally.wrong_match += 1
-            elif decision.outcome == "possible_match" and query.truth in named:
+            tally.blocked_in += bool(found.blocked_in)
+            if found.outcome == "match":
+                correct = found.named[0] == query.truth
+                tally.correct_match += correct
+                tally.wrong_match += not correct
+            elif found.outcome == "possible_match" and query.truth in found.named:
                 tally.correct_possible += 1
-            correct = decision.outcome == "match" and named[0] == query.truth
-            if not correct and len(result.failures) < keep_failures:
-                levels = [str(s.fields) + f" w={s.weight}" for s in decision.scores]
-                result.failures.append((query, decision.outcome, named, levels))
-        elif decision.outcome == "match" and len(result.failures) < keep_failures:
-            result.failures.append((query, decision.outcome, named, [str(s.fields) for s in decision.scores]))
+        missed = not correct if query.truth is not None else found.outcome == "match"
+        if missed and len(result.failures) < keep_failures:
+            result.failures.append((query, found.outcome, found.named, list(found.detail)))
         if progress is not None and done % 2000 == 0:
             progress(done)
     result.seconds = time.perf_counter() - started
@@ -667,6 +818,20 @@ def exact_name_dob_collisions(population: Sequence[MatchIdentity], children: Ite
 
     enrolled = Counter(signature(c) for c in population)
     return sum(1 for c in children if signature(c) in enrolled)
+
+
+def name_sharing(population: Sequence[MatchIdentity]) -> dict[str, float]:
+    """The chance that two children drawn at random share a (normalised) first name, or a surname."""
+
+    def chance(values: Iterable[str]) -> float:
+        counts = Counter(values)
+        total = sum(counts.values())
+        return sum((c / total) ** 2 for c in counts.values()) if total else 0.0
+
+    return {
+        "first_name": chance(normalise_name(_first_given(c)) for c in population),
+        "surname": chance(normalise_name(c.family_name) for c in population),
+    }
 
 
 def summarise_counts(values: Sequence[int]) -> dict[str, float]:

@@ -34,14 +34,14 @@ def test_refuses_an_organisation_deactivated_in_the_directory(local_aws: LocalAw
     directory.put(hackney.model_copy(update={"active": False}))
 
     token = local_aws.tokens.issue_token("E09000012", "la_manager", "hk-mgr-1")
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         invoke("authorizer", make_authorizer_event("GET", "/v1/notifications", token=token))
 
 
 def test_refuses_a_token_from_another_issuer_url(local_aws: LocalAws) -> None:
     token = local_aws.tokens.issue_token("RAL", "health", "rf-1")
     local_aws.set_issuer("http://127.0.0.1:9/dev")  # the authorizer now trusts another issuer
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         invoke("authorizer", make_authorizer_event("POST", "/v1/searches", token=token))
 
 

@@ -55,12 +55,14 @@ def authorise(token: str | None, headers: dict[str, str] | None = None) -> dict[
 
 
 def refused(token: str | None, headers: dict[str, str] | None = None) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorise(token, headers)
 
 
 @pytest.mark.usefixtures("directory")
-def test_a_valid_token_is_allowed_on_the_whole_stage_with_the_caller_as_context(issuer: DevTokenIssuer) -> None:
+def test_a_valid_token_is_allowed_on_the_whole_stage_with_the_caller_as_context(
+    issuer: DevTokenIssuer,
+) -> None:
     policy = authorise(issuer.issue_token("RAL-SH1", "health", "clinic-nurse-7"))
 
     assert policy["principalId"] == "clinic-nurse-7"
@@ -132,7 +134,9 @@ def test_bad_tokens_are_refused(issuer: DevTokenIssuer, forgery: Any) -> None:
         ("E09000007", "superuser"),  # no such role
     ],
 )
-def test_a_role_that_does_not_fit_the_organisation_is_refused(issuer: DevTokenIssuer, org: str, role: str) -> None:
+def test_a_role_that_does_not_fit_the_organisation_is_refused(
+    issuer: DevTokenIssuer, org: str, role: str
+) -> None:
     refused(issuer.issue_token(org, role, "someone"))
 
 

@@ -80,7 +80,8 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return template["Resources"]
+    found: dict[str, Any] = template["Resources"]
+    return found
 
 
 def as_list(value: Any) -> list[Any]:
@@ -124,7 +125,8 @@ def role_statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
         elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             documents = [props["PolicyDocument"]]
         elif kind == "AWS::Serverless::Function":
-            documents = [p for p in as_list(props.get("Policies", [])) if isinstance(p, dict) and "Statement" in p]
+            policies = as_list(props.get("Policies", []))
+            documents = [p for p in policies if isinstance(p, dict) and "Statement" in p]
         for document in documents:
             for statement in as_list(document["Statement"]):
                 yield logical_id, statement
@@ -153,6 +155,16 @@ def principals(statement: dict[str, Any]) -> set[str]:
         names |= {"root"} if ":root" in json.dumps(arn) else refs(arn)
     names |= {f"service:{json.dumps(s)}" for s in as_list(principal.get("Service", []))}
     return names
+
+
+def who_may(resources: dict[str, Any], key: str, action: str) -> set[str]:
+    """Principals a key policy allows `action` (conditions aside)."""
+    return {
+        p
+        for s in key_policy(resources, key)
+        if s["Effect"] == "Allow" and expand(as_list(s["Action"]), KMS_DATA_USE) & {action}
+        for p in principals(s)
+    }
 
 
 def api_events(resources: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -200,7 +212,8 @@ def test_tables_have_the_design_keys(resources: dict[str, Any]) -> None:
     assert records["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
     assert keys(resources["AuditTable"]["Properties"]) == [("pk", "HASH"), ("sk", "RANGE")]
-    assert "TimeToLiveSpecification" not in resources["AuditTable"]["Properties"]  # the audit outlives records
+    # The audit outlives the records it describes.
+    assert "TimeToLiveSpecification" not in resources["AuditTable"]["Properties"]
     idempotency = resources["IdempotencyTable"]["Properties"]
     assert keys(idempotency) == [("id", "HASH")]
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
@@ -229,9 +242,11 @@ def test_table_is_protected(resources: dict[str, Any], table: str) -> None:
 def test_no_wildcard_actions_or_resources(resources: dict[str, Any]) -> None:
     for holder, statement in role_statements(resources):
         actions = as_list(statement.get("Action", []))
-        assert "NotAction" not in statement and "NotResource" not in statement, holder
+        assert "NotAction" not in statement, holder
+        assert "NotResource" not in statement, holder
         for action in actions:
-            assert action != "*" and not action.endswith(":*"), f"{holder}: {action}"
+            assert action != "*", holder
+            assert not action.endswith(":*"), f"{holder}: {action}"
         if "*" in as_list(statement["Resource"]):
             assert set(actions) <= STAR_RESOURCE_ALLOWED, f"{holder}: {actions} on *"
 
@@ -253,7 +268,8 @@ def test_audit_table_is_append_only(resources: dict[str, Any]) -> None:
     for holder, statement in role_statements(resources):
         if "AuditTable" in refs(statement["Resource"]):
             granted = expand(as_list(statement["Action"]), dynamodb_actions)
-            assert not granted & AUDIT_FORBIDDEN, f"{holder} may change the audit: {granted & AUDIT_FORBIDDEN}"
+            forbidden = granted & AUDIT_FORBIDDEN
+            assert not forbidden, f"{holder} may change the audit: {forbidden}"
 
 
 def test_authorizer_touches_only_the_directory(resources: dict[str, Any]) -> None:
@@ -286,22 +302,18 @@ def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
 
 def test_only_named_roles_use_the_data_and_blind_index_keys(resources: dict[str, Any]) -> None:
     records, search = function_role(resources, "RecordsFunction"), function_role(resources, "SearchFunction")
-
-    def who_may(key: str, action: str) -> set[str]:
-        return {
-            p
-            for s in key_policy(resources, key)
-            if s["Effect"] == "Allow" and expand(as_list(s["Action"]), KMS_DATA_USE) & {action}
-            for p in principals(s)
-        }
-
-    assert who_may("DataKey", "kms:Decrypt") == {records, search}
-    assert who_may("DataKey", "kms:GenerateDataKey") == {records}  # search never encrypts
-    assert who_may("DataKey", "kms:CreateGrant") == set()
-    assert who_may("BlindIndexKey", "kms:GenerateMac") == {records, search}
+    assert who_may(resources, "DataKey", "kms:Decrypt") == {records, search}
+    assert who_may(resources, "DataKey", "kms:GenerateDataKey") == {records}  # search never encrypts
+    assert who_may(resources, "DataKey", "kms:CreateGrant") == set()
+    assert who_may(resources, "BlindIndexKey", "kms:GenerateMac") == {records, search}
     # ... and no identity policy opens either key to anyone else.
     for holder, statement in role_statements(resources):
-        assert not refs(statement["Resource"]) & {"DataKey", "BlindIndexKey"}, holder
+        assert not refs(statement["Resource"]) & {"DataKey", "BlindIndexKey", "ConfigKey"}, holder
+
+
+def test_only_function_roles_read_function_configuration(resources: dict[str, Any]) -> None:
+    roles = {function_role(resources, f) for f in FUNCTIONS}
+    assert who_may(resources, "ConfigKey", "kms:Decrypt") == roles
 
 
 def test_key_administration_excludes_data_use(resources: dict[str, Any]) -> None:
@@ -337,7 +349,7 @@ def test_function_defaults(template: dict[str, Any], resources: dict[str, Any]) 
     assert defaults["Architectures"] == ["arm64"]
     assert defaults["Tracing"] == "Active"
     assert refs(defaults["Layers"]) == {"SignpostLayer"}
-    assert refs(defaults["KmsKeyArn"]) == {"PlatformKey"}
+    assert refs(defaults["KmsKeyArn"]) == {"ConfigKey"}
     assert set(defaults["Environment"]["Variables"]) >= ENV_VARS
     for function, name in FUNCTIONS.items():
         props = resources[function]["Properties"]
@@ -359,7 +371,8 @@ def test_every_function_logs_to_its_own_encrypted_group(resources: dict[str, Any
         assert refs(group["KmsKeyId"]) == {"LogKey"}
         assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for group in groups.values():
-        assert group.get("KmsKeyId") and group.get("RetentionInDays")
+        assert group.get("KmsKeyId")
+        assert group.get("RetentionInDays")
 
 
 def test_layer_requirements_match_pyproject() -> None:
@@ -421,7 +434,9 @@ def test_gateway_errors_are_problem_json(resources: dict[str, Any], kind: str, s
     assert int(response["StatusCode"]) == status
     assert response["ResponseParameters"]["Headers"]["Content-Type"] == "'application/problem+json'"
     body = json.loads(response["ResponseTemplates"]["application/json"])
-    assert body["type"] == "about:blank" and body["status"] == status and body["title"]
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert body["title"]
 
 
 def test_waf_protects_the_stage(resources: dict[str, Any]) -> None:

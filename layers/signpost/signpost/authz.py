@@ -14,6 +14,9 @@ from typing import Any
 from signpost.errors import Forbidden, Unauthorised
 from signpost.models.common import OrgType, Role
 
+# How a sensitive service (e.g. a sexual-health clinic) appears anywhere outside the audit.
+SENSITIVE_SERVICE_LABEL = "a health service"
+
 
 class Action(StrEnum):
     MANAGE_RECORDS = "manage_records"  # register / read / update / close / transfer own LA's children
@@ -102,6 +105,8 @@ class Caller:
             "org_name": self.org_name,
             "org_area": self.area or "",
             "sensitive_service": "true" if self.sensitive_service else "false",
+            # What API Gateway's access log may record: a sensitive service is never named there.
+            "shown_org": SENSITIVE_SERVICE_LABEL if self.sensitive_service else self.org,
         }
 
     @classmethod

@@ -22,6 +22,7 @@ from signpost.models.domain import (
     StoredResponse,
 )
 from signpost.models.organisation import Organisation
+from signpost.models.transfers import Transfer, TransferClock
 from signpost.settings import Settings
 
 SEED = Path(__file__).resolve().parents[3] / "infrastructure" / "seed" / "organisations.json"
@@ -137,6 +138,7 @@ class FakeStore:
         self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
         self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
         self.rate_limits = FakeRateLimits(self)
+        self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
 
     def commit(self, changes: Changes) -> None:
         failed = set(self.fail_next)
@@ -163,9 +165,11 @@ class FakeStore:
         for inc in changes.rate_limits:
             if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
                 failed.add("rate_limit")
+        failed |= self.transfer_items.failed_conditions(changes)
         if failed:
             raise CommitConflict(failed)
         self.commits += 1
+        self.transfer_items.apply(changes)
         for record, _ in changes.put_children:
             self.records.children[record.child_id] = record
         for child_id, bix in changes.add_indexes:
@@ -187,6 +191,58 @@ class FakeStore:
         self.outbox.extend(changes.outbox)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
+
+
+class FakeTransferItems:
+    """Transfer items, clock items and review reminder marks, with the DynamoDB conditions."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.transfers: dict[str, Transfer] = {}
+        self.clocks: dict[tuple[str, str], TransferClock] = {}
+        self.live: set[tuple[str, str]] = set()  # clocks still in the DUE#<date> index
+        self.fired: set[tuple[str, str]] = set()
+        self.reminded: dict[str, dt.date] = {}  # child_id -> review_by reminded
+
+    def failed_conditions(self, changes: Changes) -> set[str]:
+        failed: set[str] = set()
+        for transfer, expected in changes.put_transfers:
+            current = self.transfers.get(transfer.transfer_id)
+            if (expected is None and current is not None) or (
+                expected is not None and (current is None or current.version != expected)
+            ):
+                failed.add("version")
+        if any((c.transfer_id, c.clock.value) in self.clocks for c in changes.start_clocks):
+            failed.add("clock")
+        if any((u.transfer_id, u.clock.value) not in self.live for u in changes.fire_clocks):
+            failed.add("clock")
+        for due in changes.review_reminders:
+            record = self._store.records.children.get(due.child_id)
+            if (
+                record is None
+                or record.status != "active"
+                or record.org != due.org
+                or record.review_by != due.review_by
+                or self.reminded.get(due.child_id) == due.review_by
+            ):
+                failed.add("reminder")
+        return failed
+
+    def apply(self, changes: Changes) -> None:
+        for record, _ in changes.put_children:
+            self.reminded.pop(record.child_id, None)  # a Put replaces the whole item
+        for transfer, _ in changes.put_transfers:
+            self.transfers[transfer.transfer_id] = transfer
+        for clock in changes.start_clocks:
+            self.clocks[(clock.transfer_id, clock.clock.value)] = clock
+            self.live.add((clock.transfer_id, clock.clock.value))
+        for update in changes.stop_clocks:
+            self.live.discard((update.transfer_id, update.clock.value))
+        for update in changes.fire_clocks:
+            self.live.discard((update.transfer_id, update.clock.value))
+            self.fired.add((update.transfer_id, update.clock.value))
+        for due in changes.review_reminders:
+            self.reminded[due.child_id] = due.review_by
 
 
 def make_services(now: dt.datetime | None = None) -> tuple[Services, FakeStore, FakeDataKeys, FakeMac]:

@@ -79,7 +79,7 @@ def test_reveal_is_audited_for_review_and_alerts_the_responsible_la_in_one_commi
 
 def test_the_alert_goes_to_the_responsible_la_even_for_its_own_manager(env):
     services, store, _, _ = env
-    child_id, search_id = _shielded_search(services, searcher=CAMDEN)
+    _, search_id = _shielded_search(services, searcher=CAMDEN)
     break_glass(services, CAMDEN_MANAGER, search_id, WHY)
     assert [(i.type, i.to_org) for i in store.outbox] == [("break_glass_used", "E09000007")]
 

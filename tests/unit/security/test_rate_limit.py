@@ -64,9 +64,10 @@ def test_refused_requests_do_not_count():
             do_search(services, POLICE, reason="safeguarding_concern", rate_limits=store.rate_limits)
         with pytest.raises(ValidationError):  # and a case reference
             do_search(services, POLICE, reason="police_enquiry", rate_limits=store.rate_limits)
+    for _ in range(2):
+        do_search(services, POLICE, rate_limits=store.rate_limits)
     with pytest.raises(TooManyRequests):
-        for _ in range(3):
-            do_search(services, POLICE, rate_limits=store.rate_limits)
+        do_search(services, POLICE, rate_limits=store.rate_limits)
     assert store.rate_counts[("mps-officer-1", "2026-11-27T10")] == 2  # the 429 did not count either
 
 

@@ -21,7 +21,9 @@ def encode_cursor(sort_key: str) -> str:
 
 
 def decode_cursor(token: str, shape: re.Pattern[str], field: str = "after") -> str:
-    invalid = BadRequest("the page cursor is not valid", errors=[{"field": field, "message": "invalid cursor"}])
+    invalid = BadRequest(
+        "the page cursor is not valid", errors=[{"field": field, "message": "invalid cursor"}]
+    )
     if not token or len(token) > MAX_CURSOR_LENGTH:
         raise invalid
     try:

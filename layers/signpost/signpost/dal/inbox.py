@@ -1,4 +1,9 @@
-"""Inbox items in the records table: `INBOX#<org>` / `N#<created_at>#<id>`, newest last in the key.
+"""Inbox items in the records table: `INBOX#<org>` / `N#<created_at>#<sequence>#<id>`.
+
+The sort key orders an inbox by time; items created in the same second are ordered by
+their stream record's sequence number (zero-padded), so "newest first" holds even for
+an acknowledgement and an acceptance a moment apart. The id (`<created_at>-<intent id>`)
+names the second, and a lookup by id reads only that second of the inbox.
 
 While an item is unread it also sits in gsi1 under `UNREAD#<org>` (same sort key), a
 sparse index: the unread view of an inbox reads only unread items, however many have
@@ -18,7 +23,8 @@ from signpost.dal.cursors import decode_cursor, encode_cursor
 from signpost.models.notifications import InboxItem, notification_time
 
 INBOX_TTL_DAYS = 365
-_SORT_KEY = re.compile(r"^N#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#\d{8}T\d{6}Z-[A-Za-z0-9_-]{1,64}$")
+_SORT_KEY = re.compile(r"^N#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#\d{40}#\d{8}T\d{6}Z-[A-Za-z0-9_-]{1,64}$")
+_SEQUENCE_DIGITS = 40  # DynamoDB stream sequence numbers are 21 to 40 digits
 
 
 def inbox_pk(org: str) -> str:
@@ -29,13 +35,18 @@ def unread_pk(org: str) -> str:
     return f"UNREAD#{org}"
 
 
-def inbox_sk(created_at: dt.datetime, notification_id: str) -> str:
-    return f"N#{created_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}#{notification_id}"
+def _second(created_at: dt.datetime) -> str:
+    return f"N#{created_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}#"
+
+
+def inbox_sk(item: InboxItem) -> str:
+    sequence = item.sequence if item.sequence.isdigit() else ""
+    return f"{_second(item.created_at)}{sequence.zfill(_SEQUENCE_DIGITS)}#{item.id}"
 
 
 def inbox_item(item: InboxItem) -> dict[str, Any]:
     values = item.model_dump(mode="json")
-    sort_key = inbox_sk(item.created_at, item.id)
+    sort_key = inbox_sk(item)
     expires = item.created_at + dt.timedelta(days=INBOX_TTL_DAYS)
     values.update(pk=inbox_pk(item.org), sk=sort_key, expires_at=int(expires.timestamp()))
     if not item.read:
@@ -45,13 +56,6 @@ def inbox_item(item: InboxItem) -> dict[str, Any]:
 
 def inbox_from_item(item: dict[str, Any]) -> InboxItem:
     return InboxItem.model_validate(from_item(item))
-
-
-def _item_key(org: str, notification_id: str) -> dict[str, Any] | None:
-    created_at = notification_time(notification_id)
-    if created_at is None:
-        return None
-    return key(inbox_pk(org), inbox_sk(created_at, notification_id))
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -78,8 +82,8 @@ class DynamoInbox:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            existing = exc.response.get("Item")  # type: ignore[typeddict-item]
-            if existing:
+            existing: Any = exc.response.get("Item")
+            if isinstance(existing, dict) and existing:
                 return inbox_from_item(existing)
             stored = self.get(item.org, item.id)
             if stored is None:
@@ -88,18 +92,35 @@ class DynamoInbox:
         return item
 
     def get(self, org: str, notification_id: str) -> InboxItem | None:
-        item_key = _item_key(org, notification_id)
-        if item_key is None:
+        """`org`'s item with this id: a query of the one second its id names."""
+        created_at = notification_time(notification_id)
+        if created_at is None:
             return None
-        resp = dynamodb().get_item(TableName=self.table, Key=item_key, ConsistentRead=True)
-        return inbox_from_item(resp["Item"]) if "Item" in resp else None
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :second)",
+            "FilterExpression": "id = :id",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": inbox_pk(org)},
+                ":second": {"S": _second(created_at)},
+                ":id": {"S": notification_id},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = dynamodb().query(**kwargs)
+            if resp["Items"]:
+                return inbox_from_item(resp["Items"][0])
+            if "LastEvaluatedKey" not in resp:
+                return None
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def mark_announced(self, items: list[InboxItem]) -> None:
         for item in items:
             try:
                 dynamodb().update_item(
                     TableName=self.table,
-                    Key=key(inbox_pk(item.org), inbox_sk(item.created_at, item.id)),
+                    Key=key(inbox_pk(item.org), inbox_sk(item)),
                     UpdateExpression="SET announced = :t",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues={":t": {"BOOL": True}},
@@ -110,14 +131,17 @@ class DynamoInbox:
 
     def mark_read(self, org: str, notification_id: str, at: dt.datetime) -> InboxItem | None:
         """Mark an item of `org`'s inbox read; None if `org` has no such item."""
-        item_key = _item_key(org, notification_id)
-        if item_key is None:
+        found = self.get(org, notification_id)
+        if found is None:
             return None
+        item_key = key(inbox_pk(org), inbox_sk(found))
         try:
             resp = dynamodb().update_item(
                 TableName=self.table,
                 Key=item_key,
-                UpdateExpression="SET #read = :t, read_at = if_not_exists(read_at, :at) REMOVE gsi1pk, gsi1sk",
+                UpdateExpression=(
+                    "SET #read = :t, read_at = if_not_exists(read_at, :at) REMOVE gsi1pk, gsi1sk"
+                ),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#read": "read"},
                 ExpressionAttributeValues={

@@ -1,9 +1,9 @@
 """Transfer items and their clock items in the records table.
 
-| item | pk | sk | index keys |
-|---|---|---|---|
-| transfer | `TRANSFER#<id>` | `TRANSFER` | gsi1 `IN#<to_org>`, gsi2 `OUT#<from_org>`, both sorted by `<requested_at>#<id>` |
-| clock | `TRANSFER#<id>` | `CLOCK#acknowledge` / `CLOCK#decide` | gsi1 `DUE#<date>` while the clock runs |
+- transfer: `TRANSFER#<id>` / `TRANSFER`; gsi1 `IN#<to_org>` and gsi2 `OUT#<from_org>`,
+  both sorted by `<requested_at>#<id>`;
+- clock: `TRANSFER#<id>` / `CLOCK#acknowledge` or `CLOCK#decide`; gsi1 `DUE#<date>` while
+  the clock runs.
 
 A clock item sits in the `DUE#<date>` index only while it runs: stopping it (the transfer
 moved on) or firing it (the date passed, overdue raised) removes its index keys, so the
@@ -27,7 +27,10 @@ CLOCK_SK_PREFIX = "CLOCK#"
 STOPPED_CLOCK_TTL_DAYS = 30
 MAX_PAGES_PER_LIST = 20  # a status filter may skip items: bound the reads of one page
 
-_INDEX = {Direction.INCOMING: ("gsi1", "gsi1pk", "gsi1sk", "IN#"), Direction.OUTGOING: ("gsi2", "gsi2pk", "gsi2sk", "OUT#")}
+_INDEX = {
+    Direction.INCOMING: ("gsi1", "gsi1pk", "gsi1sk", "IN#"),
+    Direction.OUTGOING: ("gsi2", "gsi2pk", "gsi2sk", "OUT#"),
+}
 _LIST_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#([A-Za-z0-9_-]{1,64})$")
 
 

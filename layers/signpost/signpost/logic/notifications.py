@@ -72,9 +72,10 @@ def announcement(count: int) -> str:
     return f"You have {count} new {noun} in Signpost. Sign in to read them."
 
 
-def inbox_item_for(intent: OutboxIntent) -> InboxItem:
+def inbox_item_for(intent: OutboxIntent, sequence: str = "") -> InboxItem:
     created_at = intent.created_at.astimezone(dt.UTC).replace(microsecond=0)
     return InboxItem(
+        sequence=sequence if sequence.isdigit() else "",
         id=notification_id(created_at, intent.intent_id),
         org=intent.to_org,
         type=intent.type,
@@ -103,7 +104,7 @@ def deliver(inbox: Inbox, announcer: Announcer, records: Iterable[StreamRecord])
         if record.intent is None:
             continue
         try:
-            stored = inbox.add(inbox_item_for(record.intent))
+            stored = inbox.add(inbox_item_for(record.intent, record.sequence_number))
         except Exception as exc:  # any failure: the record is retried, the batch goes on
             logger.warning("inbox write failed", extra={"error_type": type(exc).__name__})
             failed.append(record.sequence_number)

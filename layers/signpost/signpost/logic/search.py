@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signpost.authz import Action, Caller
+from signpost.authz import SENSITIVE_SERVICE_LABEL, Action, Caller
 from signpost.errors import BadRequest
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
 from signpost.logic.identity import identity_dict
@@ -14,7 +14,7 @@ from signpost.models.common import Outcome, SearchReason
 from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.search import SearchRequest, SearchResult
 
-SENSITIVE_SERVICE_LABEL = "a health service"
+__all__ = ["SENSITIVE_SERVICE_LABEL", "check_reason", "search", "shown_as"]
 
 
 def shown_as(caller: Caller) -> str:

@@ -9,6 +9,7 @@ other side. The child record's version condition allows one open transfer per ch
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Protocol
 
 from signpost.authz import Action, Caller
@@ -125,12 +126,14 @@ def request_transfer(
             "requested_on": today.isoformat(),
         }
         changes = Changes(
-            put_children=[(record.model_copy(update={"transfer": marker, "version": record.version + 1}), record.version)],
-            put_transfers=[(transfer, None)],
-            start_clocks=[
-                _clock(transfer, ClockName.ACKNOWLEDGE, transfer.acknowledge_by),
-                _clock(transfer, ClockName.DECIDE, transfer.decide_by),
+            put_children=[
+                (
+                    record.model_copy(update={"transfer": marker, "version": record.version + 1}),
+                    record.version,
+                )
             ],
+            put_transfers=[(transfer, None)],
+            start_clocks=_clocks(transfer),
         )
         AuditTrail(services, caller).add(
             changes,
@@ -158,15 +161,21 @@ def request_transfer(
         raise
 
 
-def _clock(transfer: Transfer, name: ClockName, due: Any) -> TransferClock:
-    return TransferClock(
-        transfer_id=transfer.transfer_id,
-        clock=name,
-        due=due,
-        child_id=transfer.child_id,
-        from_org=transfer.from_org,
-        to_org=transfer.to_org,
-    )
+def _clocks(transfer: Transfer) -> list[TransferClock]:
+    return [
+        TransferClock(
+            transfer_id=transfer.transfer_id,
+            clock=name,
+            due=due,
+            child_id=transfer.child_id,
+            from_org=transfer.from_org,
+            to_org=transfer.to_org,
+        )
+        for name, due in (
+            (ClockName.ACKNOWLEDGE, transfer.acknowledge_by),
+            (ClockName.DECIDE, transfer.decide_by),
+        )
+    ]
 
 
 def _addressed_to_caller(transfers: TransferReader, caller: Caller, transfer_id: str) -> Transfer:
@@ -190,14 +199,20 @@ def _record_marker(record: ChildRecord | None, transfer: Transfer) -> ChildRecor
     return record if marker and marker.get("transfer_id") == transfer.transfer_id else None
 
 
-def acknowledge(services: Services, transfers: TransferReader, caller: Caller, transfer_id: str) -> TransferView:
+def acknowledge(
+    services: Services, transfers: TransferReader, caller: Caller, transfer_id: str
+) -> TransferView:
     def attempt() -> TransferView:
         transfer = _addressed_to_caller(transfers, caller, transfer_id)
         if transfer.status != TransferStatus.REQUESTED:
             raise _wrong_state(transfer)
         now = services.now()
         updated = transfer.model_copy(
-            update={"status": TransferStatus.ACKNOWLEDGED, "acknowledged_at": now, "version": transfer.version + 1}
+            update={
+                "status": TransferStatus.ACKNOWLEDGED,
+                "acknowledged_at": now,
+                "version": transfer.version + 1,
+            }
         )
         changes = Changes(
             put_transfers=[(updated, transfer.version)],
@@ -207,7 +222,10 @@ def acknowledge(services: Services, transfers: TransferReader, caller: Caller, t
         if record is not None:
             marker = {**(record.transfer or {}), "status": TransferStatus.ACKNOWLEDGED.value}
             changes.put_children.append(
-                (record.model_copy(update={"transfer": marker, "version": record.version + 1}), record.version)
+                (
+                    record.model_copy(update={"transfer": marker, "version": record.version + 1}),
+                    record.version,
+                )
             )
         _audit(services, caller, changes, updated, "transfer_acknowledged")
         changes.outbox.append(
@@ -301,7 +319,7 @@ def _decided(
     )
 
 
-def _running_clocks(transfer: Transfer, now: Any) -> list[ClockUpdate]:
+def _running_clocks(transfer: Transfer, now: dt.datetime) -> list[ClockUpdate]:
     names = [ClockName.DECIDE]
     if transfer.status == TransferStatus.REQUESTED:
         names.insert(0, ClockName.ACKNOWLEDGE)
@@ -314,6 +332,7 @@ def _audit(
     changes: Changes,
     transfer: Transfer,
     action: str,
+    *,
     reason: str | None = None,
 ) -> None:
     AuditTrail(services, caller).add(

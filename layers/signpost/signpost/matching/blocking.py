@@ -2,40 +2,45 @@
 
 A record is written under many keys; a search asks for a few. They meet when the
 search and the record agree on what a key is made of, so each key family covers
-the errors the others cannot:
+errors the others cannot (``code`` = metaphone code of one name word, ``initial``
+= first letter of the other name; name keys do not care which name is which, so
+given and family names swapped still meet):
 
-=========================  ==========================================  ===============================
-key                        made of                                     still finds the child when...
-=========================  ==========================================  ===============================
-``nhs:<nhs>``              NHS number                                  anything else is wrong
-``nd:<code>|<dob>``        phonetic code of ONE name word + full DOB   the other name is misspelt or a
-                                                                       nickname; a surname is given in
-                                                                       part; names are swapped
-``nn:<a>+<b>|y:<year>``    codes of first given (or its nickname       the day or month is wrong or
-                           forms) and a family part, order-free        swapped
-                           + birth year
-``nn:<a>+<b>|md:<mm-dd>``  the same pair + day and month               a digit of the year is wrong
-``pd:<postcode>|<dob>``    postcode + full DOB                         both names are wrong
-``pn:<postcode>|<code>``   postcode + one name's code                  the DOB and the other name are
-                                                                       wrong
-=========================  ==========================================  ===============================
+==============================  ======================================  ==================================
+key                             made of                                 still finds the child when...
+==============================  ======================================  ==================================
+``nhs:<nhs>``                   NHS number                              anything else is wrong
+``nd:<code>|<dob>``             one name word + full DOB                the other name is misspelt, a
+                                                                        nickname or missing; a surname is
+                                                                        given in part; names are swapped
+``nd:<code>|<swapped dob>``     (search only) the same, day and month   day and month are swapped, and
+                                swapped                                 one name is wrong too
+``ci:<code>|<initial>|md:``     one name's code + the other's initial   a digit of the year is wrong (also
+                                + day and month                         with a typo in one name)
+``nn:<code>+<code>|y:<year>``   both names' codes + birth year          the day or month is mistyped
+``pd:<postcode>|<dob>``         postcode + full DOB                     both names are wrong
+``pn:<postcode>|<code>``        postcode + one name's code              the DOB and the other name are
+                                                                        wrong
+==============================  ======================================  ==================================
 
-Phonetic codes are metaphone, so spelling variants that sound alike share a key;
-single-letter typos usually change at most one of the two names, which the
-``nd`` keys of the other name cover. Day/month swaps are also queried directly
-(``nd`` with the swapped date). Keys are pure functions of the identity and the
-fixed nickname table: the crypto layer turns each into a keyed HMAC.
+Nicknames: the first given name also stands for the formal names it may be short
+for (Alfie -> Alfred) in the ``ci`` and ``nn`` keys, on both sides, so a nickname
+meets its formal name and two nicknames of one formal name meet each other.
+Keys are pure functions of the identity and the fixed nickname table; the crypto
+layer turns each into a keyed HMAC.
 
-A search asks for at most about a dozen keys (``ranked_search_keys`` orders them
-most specific first, for a caller that must stop reading early); every key carries
-the date of birth or the postcode, so a block holds only children who share a
-name sound and a birthday, a birth year, or an address.
+A search asks for about a dozen keys (``ranked_search_keys`` orders them most
+specific first, for a caller that must stop reading early). Every key carries the
+full date of birth, the day and month with a name sound and an initial, the birth
+year with two name sounds, or the postcode, so a block holds only a handful of
+children even at 500,000 enrolled.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from signpost.matching.nickname_table import nickname_table
 from signpost.matching.normalise import (
@@ -48,62 +53,90 @@ from signpost.matching.normalise import (
 )
 from signpost.matching.types import MatchIdentity
 
-# How many formal names a nickname given in a search also asks for (nickname to
-# nickname of the same formal name, e.g. Freddie / Alfie via Alfred).
-SEARCH_NICKNAME_FORMS = 2
-# How many sounds of the first given name (itself, formal names, nicknames) a record is
-# written under in the name-pair keys: bounds the index items one child costs.
-RECORD_GIVEN_FORMS = 6
+# How many formal names a nickname stands for in the keys (the nickname list maps a
+# few nicknames to many formal names: "al" to fourteen). Bounds keys per child and search.
+NICKNAME_FORMS = 2
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+@dataclass(frozen=True, slots=True)
+class _NameKeyParts:
+    """What the keys are made of, for one (given, family) reading of a name."""
+
+    first: str  # first given name
+    given_words: tuple[str, ...]  # compact given names, then each word
+    family_words: tuple[str, ...]  # compact family name, then each word
+    first_forms: tuple[str, ...]  # the first given name and the formal names it may stand for
+
+    @classmethod
+    def of(cls, given_raw: str, family_raw: str) -> _NameKeyParts:
+        given, family = normalise_name(given_raw), normalise_name(family_raw)
+        tokens = name_tokens(given)
+        first = tokens[0] if tokens else compact(given)
+        canonicals = sorted(nickname_table().canonicals_of(first))[:NICKNAME_FORMS] if first else []
+        return cls(
+            first=first,
+            given_words=name_parts(given),
+            family_words=name_parts(family),
+            first_forms=tuple(_unique([first, *canonicals])),
+        )
+
+    @property
+    def family_whole(self) -> str:
+        return self.family_words[0] if self.family_words else ""
 
 
 def _codes(words: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for word in words:
-        code = phonetic(word)
-        if code not in seen:
-            seen.append(code)
-    return seen
+    return _unique(phonetic(w) for w in words if w)
 
 
-def _first_given(normalised: str) -> str:
-    tokens = name_tokens(normalised)
-    return tokens[0] if tokens else compact(normalised)
+def _initials(words: Iterable[str]) -> list[str]:
+    return _unique(w[0] for w in words if w)
 
 
-def _record_given_forms(first: str) -> list[str]:
-    """The first given name, the formal names it may be short for, and its nicknames."""
-    table = nickname_table()
-    return [first, *sorted(table.canonicals_of(first)), *sorted(table.nicknames_of(first))]
+def _md(d: dt.date) -> str:
+    return f"{d.month:02d}-{d.day:02d}"
 
 
-def _search_given_forms(first: str) -> list[str]:
-    return [first, *sorted(nickname_table().canonicals_of(first))[:SEARCH_NICKNAME_FORMS]]
-
-
-def _swapped_day_month(dob: dt.date) -> dt.date | None:
-    if dob.day > 12 or dob.day == dob.month:
-        return None
-    return dt.date(dob.year, dob.day, dob.month)
+def _code_initial_keys(
+    codes_a: Iterable[str],
+    initials_b: Iterable[str],
+    codes_b: Iterable[str],
+    initials_a: Iterable[str],
+    md: str,
+) -> list[str]:
+    """One name's code with the other name's initial, both ways round."""
+    initials_b, initials_a = list(initials_b), list(initials_a)
+    keys = [f"ci:{code}|{initial}|md:{md}" for code in codes_a for initial in initials_b]
+    keys += [f"ci:{code}|{initial}|md:{md}" for code in codes_b for initial in initials_a]
+    return keys
 
 
 def _pair(a: str, b: str) -> str:
     return "+".join(sorted((a, b)))
 
 
-def _name_keys(given_raw: str, family_raw: str, dob: dt.date, *, record: bool) -> list[str]:
-    given, family = normalise_name(given_raw), normalise_name(family_raw)
-    first = _first_given(given)
-    given_words = name_parts(given) if record else ((first,) if first else ())
-    family_codes = _codes(name_parts(family))
-    keys = [f"nd:{code}|{dob.isoformat()}" for code in _codes((*given_words, *name_parts(family)))]
-    if first and family_codes:
-        forms = _record_given_forms(first) if record else _search_given_forms(first)
-        for given_code in _codes(forms)[:RECORD_GIVEN_FORMS]:
-            for family_code in family_codes:
-                pair = _pair(given_code, family_code)
-                keys.append(f"nn:{pair}|y:{dob.year:04d}")
-                keys.append(f"nn:{pair}|md:{dob.month:02d}-{dob.day:02d}")
+def _record_name_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
+    keys = [f"nd:{code}|{dob.isoformat()}" for code in _codes((*parts.given_words, *parts.family_words))]
+    if not parts.first or not parts.family_words:
+        return keys
+    family_codes = _codes(parts.family_words)
+    keys += _code_initial_keys(
+        family_codes,
+        _initials(parts.first_forms),
+        _codes(parts.first_forms),
+        _initials(parts.family_words),
+        _md(dob),
+    )
+    keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in family_codes]
     return keys
+
+
+def _postcode_name_keys(postcode: str, parts: _NameKeyParts) -> list[str]:
+    return [f"pn:{postcode}|{code}" for code in _codes((parts.first, parts.family_whole))]
 
 
 def record_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
@@ -112,47 +145,60 @@ def record_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
     keys: set[str] = set()
     if identity.nhs_number:
         keys.add(f"nhs:{identity.nhs_number}")
+    postcode = postcode_compact(identity.postcode)
+    if postcode:
+        keys.add(f"pd:{postcode}|{dob.isoformat()}")
     names = [(identity.given_names, identity.family_name)]
     names += [
         (alias.given_names or identity.given_names, alias.family_name or identity.family_name)
         for alias in identity.other_names
     ]
-    postcode = postcode_compact(identity.postcode)
-    if postcode:
-        keys.add(f"pd:{postcode}|{dob.isoformat()}")
     for given_raw, family_raw in names:
-        keys.update(_name_keys(given_raw, family_raw, dob, record=True))
+        parts = _NameKeyParts.of(given_raw, family_raw)
+        keys.update(_record_name_keys(parts, dob))
         if postcode:
-            keys.update(_postcode_name_keys(postcode, given_raw, family_raw))
+            keys.update(_postcode_name_keys(postcode, parts))
     return frozenset(keys)
 
 
-def _postcode_name_keys(postcode: str, given_raw: str, family_raw: str) -> list[str]:
-    first = _first_given(normalise_name(given_raw))
-    family = compact(normalise_name(family_raw))
-    return [f"pn:{postcode}|{code}" for code in _codes(w for w in (first, family) if w)]
+def _swapped_day_month(dob: dt.date) -> dt.date | None:
+    if dob.day > 12 or dob.day == dob.month:
+        return None
+    return dt.date(dob.year, dob.day, dob.month)
 
 
 def ranked_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
     """The keys a search queries, most specific first (NHS, address, then name and date keys)."""
     dob = identity.date_of_birth
+    parts = _NameKeyParts.of(identity.given_names, identity.family_name)
+    first_code = _codes([parts.first])
+    whole_code = _codes([parts.family_whole])
     keys: list[str] = []
     if identity.nhs_number:
         keys.append(f"nhs:{identity.nhs_number}")
     postcode = postcode_compact(identity.postcode)
     if postcode:
         keys.append(f"pd:{postcode}|{dob.isoformat()}")
-    keys += _name_keys(identity.given_names, identity.family_name, dob, record=False)
+    keys += [f"nd:{code}|{dob.isoformat()}" for code in _codes((parts.first, *parts.family_words))]
     swapped = _swapped_day_month(dob)
     if swapped is not None:
-        first = _first_given(normalise_name(identity.given_names))
-        family = compact(normalise_name(identity.family_name))
-        keys += [f"nd:{code}|{swapped.isoformat()}" for code in _codes(w for w in (family, first) if w)]
+        keys += [f"nd:{code}|{swapped.isoformat()}" for code in _unique((*whole_code, *first_code))]
+    if parts.first and parts.family_words:
+        keys += _code_initial_keys(
+            _codes(parts.family_words),
+            _initials(parts.first_forms),
+            _codes(parts.first_forms),
+            _initials([parts.family_whole]),
+            _md(dob),
+        )
+        if swapped is not None:
+            keys += _code_initial_keys(whole_code, _initials([parts.first]), [], [], _md(swapped))
+        keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in whole_code]
     if postcode:
-        keys += _postcode_name_keys(postcode, identity.given_names, identity.family_name)
-    return tuple(dict.fromkeys(keys))
+        keys += _postcode_name_keys(postcode, parts)
+    return tuple(_unique(keys))
 
 
 def search_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
-    """The keys a search queries (about a dozen at most; see :func:`ranked_search_keys`)."""
+    """The keys a search queries (about a dozen; see :func:`ranked_search_keys`)."""
     return frozenset(ranked_search_keys(identity))

@@ -77,19 +77,30 @@ def _similar(a: str, b: str, threshold: float) -> bool:
 
 
 def compare_given(q: PreparedName, c: PreparedName, jw_threshold: float) -> str:
-    """exact / fuzzy (Jaro-Winkler or one slip) / phonetic (metaphone) / nickname / disagree / missing."""
+    """The first given names: exact / fuzzy (Jaro-Winkler or one slip) / phonetic (metaphone) /
+    nickname / middle (one side's first name is the other's middle name) / disagree / missing."""
     if q.empty or c.empty:
         return MISSING
-    # Same first given name, or one side gave a middle name the other lacks.
-    if q.compact == c.compact or q.first in c.token_set or c.first in q.token_set:
+    if q.first == c.first or q.compact == c.compact:
         return "exact"
     if _similar(q.first, c.first, jw_threshold) or _similar(q.compact, c.compact, jw_threshold):
         return "fuzzy"
     if q.first_code == c.first_code or q.compact_code == c.compact_code:
         return "phonetic"
-    table = nickname_table()
-    if any(table.related(qt, ct) for qt in q.tokens[:2] for ct in c.tokens[:2]):
+    if nickname_table().related(q.first, c.first):
         return "nickname"
+    if q.first in c.token_set or c.first in q.token_set:
+        return "middle"
+    return "disagree"
+
+
+def compare_middle(q: PreparedName, c: PreparedName, jw_threshold: float) -> str:
+    """Middle names, when both sides give some: agree (one of them matches, allowing a slip) / disagree."""
+    q_middle, c_middle = q.tokens[1:], c.tokens[1:]
+    if not q_middle or not c_middle:
+        return MISSING
+    if any(a == b or _similar(a, b, jw_threshold) for a in q_middle for b in c_middle):
+        return "agree"
     return "disagree"
 
 

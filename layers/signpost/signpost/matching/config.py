@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-GIVEN_LEVELS = ("exact", "fuzzy", "phonetic", "nickname", "disagree")
+GIVEN_LEVELS = ("exact", "fuzzy", "phonetic", "nickname", "middle", "disagree")
+MIDDLE_LEVELS = ("agree", "disagree")
 FAMILY_LEVELS = ("exact", "part", "fuzzy", "phonetic", "disagree")
 DOB_LEVELS = ("exact", "day_month_swapped", "year_digit", "year_off_by_one", "one_digit", "disagree")
 POSTCODE_LEVELS = ("exact", "district", "disagree")
@@ -29,6 +30,7 @@ MISSING = "missing"
 
 FIELD_LEVELS: dict[str, tuple[str, ...]] = {
     "given": GIVEN_LEVELS,
+    "middle_names": MIDDLE_LEVELS,
     "family": FAMILY_LEVELS,
     "date_of_birth": DOB_LEVELS,
     "postcode": POSTCODE_LEVELS,
@@ -55,8 +57,8 @@ class MatchConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Decision thresholds, in log2 likelihood-ratio units.
-    match_threshold: float = 16.0
-    possible_threshold: float = 9.0
+    match_threshold: float = 25.5
+    possible_threshold: float = 18.0
     # The best candidate is a `match` only if it beats the runner-up (when that one
     # clears possible_threshold) by this much; otherwise both are `possible_match`.
     ambiguity_margin: float = 5.0
@@ -65,7 +67,7 @@ class MatchConfig(BaseModel):
     jaro_winkler_threshold: float = Field(default=0.92, gt=0, le=1)
 
     # NHS number: equality is decisive, a different number a strong negative.
-    nhs_agree_weight: float = 24.0
+    nhs_agree_weight: float = 30.0
     nhs_disagree_weight: float = -20.0
     # Given and family names entered the other way round.
     name_swap_weight: float = -1.5
@@ -73,39 +75,51 @@ class MatchConfig(BaseModel):
     # name disagrees is never a `match` unless the NHS number agrees.
     require_given_name_for_match: bool = True
 
+    # m: from corrupted searches of enrolled children against their records; u: from
+    # random pairs of children. Levels the synthetic searches never produce (sex
+    # disagreeing, a day or month digit wrong, a name entirely different) get a small
+    # m rather than none, so they stay possible in real data. Postcodes: the synthetic
+    # ones are spread uniformly, so u is set for real, clustered addresses instead.
     given: dict[str, LevelProbability] = Field(
         default_factory=lambda: _levels(
-            exact=(0.80, 0.005),
-            fuzzy=(0.08, 0.0015),
-            phonetic=(0.04, 0.004),
-            nickname=(0.06, 0.003),
-            disagree=(0.02, 0.987),
+            exact=(0.71, 0.00176),
+            fuzzy=(0.18, 0.00154),
+            phonetic=(0.02, 0.00153),
+            nickname=(0.09, 0.0015),
+            middle=(0.01, 0.001),
+            disagree=(0.01, 0.993),
+        )
+    )
+    middle_names: dict[str, LevelProbability] = Field(
+        default_factory=lambda: _levels(
+            agree=(0.95, 0.003),
+            disagree=(0.05, 0.997),
         )
     )
     family: dict[str, LevelProbability] = Field(
         default_factory=lambda: _levels(
-            exact=(0.80, 0.004),
-            part=(0.08, 0.0003),
-            fuzzy=(0.07, 0.002),
-            phonetic=(0.03, 0.003),
-            disagree=(0.02, 0.990),
+            exact=(0.70, 0.00069),
+            part=(0.12, 0.00025),
+            fuzzy=(0.17, 0.00123),
+            phonetic=(0.01, 0.00135),
+            disagree=(0.01, 0.996),
         )
     )
     date_of_birth: dict[str, LevelProbability] = Field(
         default_factory=lambda: _levels(
-            exact=(0.78, 0.00012),
-            day_month_swapped=(0.09, 0.0001),
-            year_digit=(0.08, 0.0005),
-            year_off_by_one=(0.01, 0.0002),
-            one_digit=(0.02, 0.0015),
-            disagree=(0.02, 0.998),
+            exact=(0.75, 0.0001225),
+            day_month_swapped=(0.12, 0.0000425),
+            year_digit=(0.12, 0.001135),
+            year_off_by_one=(0.005, 0.0002),
+            one_digit=(0.01, 0.0021),
+            disagree=(0.01, 0.996),
         )
     )
     postcode: dict[str, LevelProbability] = Field(
         default_factory=lambda: _levels(
-            exact=(0.80, 0.02),
-            district=(0.05, 0.02),
-            disagree=(0.15, 0.96),
+            exact=(0.79, 0.001),
+            district=(0.06, 0.005),
+            disagree=(0.15, 0.994),
         )
     )
     sex: dict[str, LevelProbability] = Field(

@@ -10,11 +10,12 @@ from signpost.matching.compare import (
     compare_dates,
     compare_family,
     compare_given,
+    compare_middle,
     compare_nhs,
     compare_postcodes,
     compare_sex,
 )
-from signpost.matching.config import DEFAULT, MatchConfig
+from signpost.matching.config import DEFAULT, MISSING, MatchConfig
 from signpost.matching.types import Decision, MatchIdentity, MatchScore
 
 
@@ -50,12 +51,19 @@ def _name_fields(
         for order, given, family, adjustment in readings:
             given_level = compare_given(given, c_given, jw)
             family_level = compare_family(family, c_family, jw)
-            weight = config.weight("given", given_level) + config.weight("family", family_level) + adjustment
+            middle_level = compare_middle(given, c_given, jw) if order == "as_given" else MISSING
+            weight = (
+                config.weight("given", given_level)
+                + config.weight("middle_names", middle_level)
+                + config.weight("family", family_level)
+                + adjustment
+            )
             if best is None or weight > best[0]:
                 best = (
                     weight,
                     {
                         "given": given_level,
+                        "middle_names": middle_level,
                         "family": family_level,
                         "name_order": order,
                         "name_source": "primary" if source == 0 else "alias",

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from signpost.models.security import RateIncrement
 from signpost.models.notifications import ReviewDue
+from signpost.models.security import RateIncrement
 from signpost.models.transfers import ClockUpdate, Transfer, TransferClock
 
 

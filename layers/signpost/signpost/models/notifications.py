@@ -72,6 +72,8 @@ class InboxItem(BaseModel):
     read: bool = False
     read_at: dt.datetime | None = None
     announced: bool = False  # the SNS "you have N new notifications" message went out
+    # The stream record's sequence number: orders items created in the same second.
+    sequence: str = ""
     child_id: str | None = None
     transfer_id: str | None = None
     search_id: str | None = None

@@ -1,0 +1,60 @@
+"""Clock function (EventBridge schedule): transfer_overdue when a transfer's clock passes,
+review_due when a record passes its review date. Safe to run twice and to run late."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from signpost.dal.clock import DynamoClockSource
+from signpost.logic import clock
+from signpost.logic.services import LONDON
+from signpost.observability import logger, metrics, tracer
+from signpost.wiring import services
+
+# Stop starting new work this long before the function's timeout; the next run goes on.
+SAFETY_MARGIN_MS = 20_000
+
+
+def _as_of(event: dict[str, Any], now: dt.datetime) -> dt.date:
+    """The date in England the run is for: the scheduled time, or now if the event has none.
+
+    Using the scheduled time makes a retried or late delivery of the same event do the
+    same work; the watermark means nothing is done twice either way.
+    """
+    raw = EventBridgeEvent(event).get("time")
+    try:
+        at = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else now
+    except ValueError:
+        at = now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    # Never ahead of the real date: a stray event from the future must not move the watermark on.
+    return min(at.astimezone(LONDON).date(), now.astimezone(LONDON).date())
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    svc = services()
+    run = clock.run(
+        svc,
+        DynamoClockSource(svc.settings.records_table),
+        _as_of(event, svc.now()),
+        has_time=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
+    )
+    summary = {
+        "as_of": run.as_of.isoformat(),
+        "dates": len(run.dates),
+        "transfer_overdue": run.transfer_overdue,
+        "review_due": run.review_due,
+        "already_raised": run.already_raised,
+        "complete": run.complete,
+    }
+    metrics.add_metric(name="TransferOverdueRaised", unit="Count", value=run.transfer_overdue)
+    metrics.add_metric(name="ReviewDueRaised", unit="Count", value=run.review_due)
+    logger.info("clock run", extra=summary)
+    return summary
