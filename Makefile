@@ -8,7 +8,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching deploy clean
+.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-notifications deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,8 +44,12 @@ openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the h
 bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and register
 	$(BIN)/python tests/bench/bench_core.py
 
-bench-matching: $(STAMP) ## matching quality and blocking sizes on a synthetic population
+bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then the real register/search path on moto
 	$(BIN)/python tests/bench/bench_matching.py
+	$(BIN)/python tests/bench/bench_matching_moto.py
+
+bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
+	$(BIN)/python tests/bench/bench_notifications.py
 
 deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
 	sam build

@@ -78,6 +78,8 @@ def _problem_responses(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)  # validation errors are 400 problem+json here
             codes = ["400", "500"] if path == "/health" else ["400", "401", "403", "404", "409", "429", "500"]
+            if "requestBody" in operation:
+                codes += ["413", "415"]
             for code in codes:
                 responses.setdefault(code, problem)
             if path == "/health":

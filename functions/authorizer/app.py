@@ -91,7 +91,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             extra={"decision": "deny", "reason": "error", "error": type(exc).__name__},
         )
         raise Exception("Unauthorized") from None
-    logger.info("authorizer decision", extra={"decision": "allow", "org": caller.org, "role": caller.role})
+    # shown_org: a sensitive service is never named outside the audit, logs included.
+    shown = caller.as_context()["shown_org"]
+    logger.info("authorizer decision", extra={"decision": "allow", "org": shown, "role": caller.role})
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         request.method_arn, principal_id=caller.sub, context=caller.as_context()
     )

@@ -13,6 +13,7 @@ from signpost.authz import Action
 from signpost.dal.inbox import DynamoInbox
 from signpost.http import current_caller, json_response, make_resolver
 from signpost.logic import directory, notifications
+from signpost.models.common import Health
 from signpost.models.notifications import Notification, NotificationPage
 from signpost.models.organisation import Organisation, OrganisationIn
 from signpost.observability import logger, metrics, tracer
@@ -30,9 +31,14 @@ app = make_resolver(
 OrgCode = Annotated[str, Path(min_length=1, max_length=20)]
 
 
-@app.get("/health", summary="Liveness", tags=["service"])
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@app.get(
+    "/health",
+    summary="Liveness",
+    tags=["service"],
+    responses={200: {"description": "Alive", "content": {"application/json": {"model": Health}}}},
+)
+def health() -> Response[str]:
+    return json_response(200, {"status": "ok"})
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", tags=["service"], include_in_schema=False)

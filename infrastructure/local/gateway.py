@@ -339,6 +339,11 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
         def _send(self, response: HttpResponse, request_id: str) -> None:
             self.send_response(response.status)
             names = {k.lower() for k, _ in response.headers}
+            if response.status >= 400:  # API Gateway's own answers carry the template's headers
+                response.headers.extend(
+                    (k, v) for k, v in gateway.routes.gateway_headers.items() if k.lower() not in names
+                )
+                names |= {k.lower() for k in gateway.routes.gateway_headers}
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import threading
 from typing import Any
 
@@ -43,11 +44,11 @@ def install() -> None:
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
             with _lock:
-                dynamodb_models.copy = _OncePerObject()  # type: ignore[assignment]
+                dynamodb_models.copy = _OncePerObject()  # type: ignore[attr-defined,assignment]
                 try:
                     return original(self, transact_items)
                 finally:
-                    dynamodb_models.copy = copy
+                    dynamodb_models.copy = copy  # type: ignore[attr-defined]
 
         dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         _install_query_speedup()
@@ -57,8 +58,11 @@ def install() -> None:
 def _install_query_speedup() -> None:
     original_query = Table.query
 
+    signature = inspect.signature(original_query)
+
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name"):
+        index_name = signature.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
+        if index_name:
 
             def candidates() -> list[Any]:
                 return [

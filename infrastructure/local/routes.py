@@ -95,6 +95,8 @@ class RouteTable:
     identity_headers: tuple[str, ...] = ("Authorization",)
     # GatewayResponses of the template: response type → status code
     gateway_statuses: dict[str, int] = field(default_factory=dict)
+    # Static headers the template's GatewayResponses add to API Gateway's own answers
+    gateway_headers: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         method = method.upper()
@@ -155,6 +157,7 @@ def routes_from_template(template: Mapping[str, Any]) -> RouteTable:
         authorizer=functions.get(authorizer_id) if authorizer_id else None,
         identity_headers=identity_headers,
         gateway_statuses=_gateway_statuses(resources),
+        gateway_headers=_gateway_headers(resources),
     )
 
 
@@ -200,6 +203,17 @@ def _function_of(arn: Any) -> str | None:
         target = arn["Fn::GetAtt"]
         return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
     return None
+
+
+def _gateway_headers(resources: Mapping[str, Any]) -> dict[str, str]:
+    """The static headers of the DEFAULT_4XX gateway response (values are quoted literals)."""
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::Serverless::Api":
+            continue
+        default = (resource.get("Properties", {}).get("GatewayResponses") or {}).get("DEFAULT_4XX") or {}
+        headers = (default.get("ResponseParameters") or {}).get("Headers") or {}
+        return {k: str(v).strip("'") for k, v in headers.items() if k.lower() != "content-type"}
+    return {}
 
 
 def _gateway_statuses(resources: Mapping[str, Any]) -> dict[str, int]:

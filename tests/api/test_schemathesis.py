@@ -16,7 +16,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import ContentTypeServerError, ServerError
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -31,39 +30,10 @@ pytestmark = pytest.mark.api
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "20"))
 CASES: Counter[str] = Counter()
 STATUSES: Counter[int] = Counter()
-KNOWN_GAPS: Counter[tuple[str, str]] = Counter()  # (gap, operation)
-
-
-def _body_is_utf8(response: Any) -> bool:
-    body = getattr(response.request, "body", None)
-    if not isinstance(body, bytes):
-        return True
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    """not_a_server_error, except that two known gaps are set aside for
-    test_malformed_bodies_are_client_errors (kept visible there, strict xfail) rather than
-    failing every operation here: a 5xx caused only by an undeclared request Content-Type
-    (schemathesis' probe), and a 5xx for a body that is not UTF-8."""
-    try:
-        return not_a_server_error(ctx, response, case)
-    except ContentTypeServerError:
-        KNOWN_GAPS[("undeclared Content-Type", case.operation.label)] += 1
-        return None
-    except ServerError:
-        if _body_is_utf8(response):
-            raise
-        KNOWN_GAPS[("body not UTF-8", case.operation.label)] += 1
-        return None
 
 
 CHECKS = [
-    no_server_error,
+    not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
@@ -125,19 +95,8 @@ def test_schemathesis_ran_every_operation(openapi: Any) -> None:
     operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in openapi.get_all_operations())}
     assert set(CASES) == operations, operations - set(CASES)
     assert sum(CASES.values()) >= len(operations) * min(EXAMPLES, 5)
-    # 5xx are failed by no_server_error above unless they are one of the recorded known gaps.
-    unexplained = sum(n for status, n in STATUSES.items() if status >= 500 and status != 501)
-    assert unexplained <= sum(KNOWN_GAPS.values())
+    # not_a_server_error fails a case on any 5xx first; 501 is the gateway refusing an unknown method
+    assert not [status for status in STATUSES if status >= 500 and status != 501]
     print(
         f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations; statuses {dict(STATUSES)}"
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: malformed request bodies are a 500 on every operation with a body: Powertools "
-    "raises RequestUnsupportedContentType (undeclared Content-Type) or UnicodeDecodeError (body "
-    "not UTF-8) and signpost/http.py has no handler for either (415 / 400 expected)",
-)
-def test_malformed_bodies_are_client_errors() -> None:
-    assert not KNOWN_GAPS, sorted(KNOWN_GAPS)

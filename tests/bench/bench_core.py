@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from infrastructure.local.aws import LocalAws  # noqa: E402
 from signpost.dal import clients  # noqa: E402
+
+from infrastructure.local.aws import LocalAws  # noqa: E402
 from tests.support.lambda_events import caller, invoke, make_event  # noqa: E402
 
 POPULATION = int(os.environ.get("BENCH_POPULATION", "200"))
@@ -135,7 +136,7 @@ def cold_imports() -> dict[str, float]:
         )
         runs = []
         for _ in range(3):
-            res = subprocess.run(  # noqa: S603
+            res = subprocess.run(
                 [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
             )
             runs.append(float(res.stdout.strip().splitlines()[-1]))

@@ -1,6 +1,6 @@
 """Matching benchmark through the real code path: register and search handlers on moto.
 
-    python tests/bench/bench_matching_moto.py [--children 1500] [--queries 1500] [--never 500]
+    python tests/bench/bench_matching_moto.py [--children 600] [--queries 600] [--never 200]
 
 A seeded synthetic population (matching_population.py) is enrolled through the real
 register handler (validation, duplicate check, envelope encryption, blind indexes, one
@@ -39,12 +39,12 @@ from matching_population import (  # noqa: E402
     generate_population,
     never_enrolled_queries,
 )
-
-from infrastructure.local.aws import LocalAws  # noqa: E402
 from signpost import wiring  # noqa: E402
 from signpost.dal import clients  # noqa: E402
 from signpost.matching import MatchIdentity, search_blocking_keys  # noqa: E402
 from signpost.models.identity import MAX_AGE_YEARS, today_in_england  # noqa: E402
+
+from infrastructure.local.aws import LocalAws  # noqa: E402
 from tests.support.lambda_events import caller, invoke, make_event  # noqa: E402
 
 REGISTRAR = caller("E09000007", "la_practitioner", "bench-registrar")
@@ -93,7 +93,9 @@ class HandlerSearcher:
         if resp.status != 200:
             raise RuntimeError(f"search answered {resp.status}")
         found = resp.json()
-        named = tuple(self.index_of[s["child_id"]] for s in found["signposts"] if s.get("child_id") in self.index_of)
+        named = tuple(
+            self.index_of[s["child_id"]] for s in found["signposts"] if s.get("child_id") in self.index_of
+        )
         return SearchResult(
             outcome=found["outcome"],
             named=named,
@@ -103,10 +105,12 @@ class HandlerSearcher:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--children", type=int, default=1500)
-    parser.add_argument("--queries", type=int, default=1500)
-    parser.add_argument("--never", type=int, default=500)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--children", type=int, default=600)
+    parser.add_argument("--queries", type=int, default=600)
+    parser.add_argument("--never", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     today = today_in_england()
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     candidates = generate_population(args.children * 2, args.seed, pools, spec, nhs_taken=nhs_taken)
     population = [c for c in candidates if registrable(c, today)][: args.children]
     never_children = [
-        c for c in generate_population(args.never * 2, args.seed + 1, pools, spec, nhs_taken=nhs_taken)
+        c
+        for c in generate_population(args.never * 2, args.seed + 1, pools, spec, nhs_taken=nhs_taken)
         if registrable(c, today)
     ][: args.never]
 
@@ -170,9 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         **{k: v for k, v in summary.items() if not k.startswith("keys_per_search")},
     }
     print("\nReal path (moto):")
-    for name in ("enrolled", "register_refused", "correct_match_rate", "match_or_possible_rate",
-                 "possible_match_rate", "wrong_child_match_rate", "never_enrolled_match_rate",
-                 "candidates_p50", "candidates_p99", "searches_per_second"):
+    for name in (
+        "enrolled",
+        "register_refused",
+        "correct_match_rate",
+        "match_or_possible_rate",
+        "possible_match_rate",
+        "wrong_child_match_rate",
+        "never_enrolled_match_rate",
+        "candidates_p50",
+        "candidates_p99",
+        "searches_per_second",
+    ):
         print(f"  {name:<28} {figures[name]}")
     print(json.dumps(figures, sort_keys=True))
     return 0

@@ -11,11 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from signpost import wiring
+from signpost.dal import clients
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.routes import load_routes
-from signpost import wiring
-from signpost.dal import clients
 from tests.support.lambda_events import caller, invoke, make_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,19 +171,24 @@ def test_idempotency_key_replay_and_conflict(aws):
     again = _register(headers={"Idempotency-Key": "camden-0001"})
     assert first.status == again.status == 201
     assert again.json() == first.json()
-    other = {"given_names": "Tom", "family_name": "Other", "date_of_birth": "2014-02-02",
-             "categories": ["child_in_need"], "review_by": REVIEW_BY}
+    other = {
+        "given_names": "Tom",
+        "family_name": "Other",
+        "date_of_birth": "2014-02-02",
+        "categories": ["child_in_need"],
+        "review_by": REVIEW_BY,
+    }
     clash = _register(other, headers={"Idempotency-Key": "camden-0001"})
     assert clash.status == 409
     assert sum(1 for i in _items(aws, "RecordsTable") if i["sk"]["S"] == "RECORD") == 1
 
 
 def test_a_failed_transaction_leaves_nothing_behind(aws, monkeypatch):
-    from botocore.exceptions import ClientError
-
     def throttled(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "TransactWriteItems")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "TransactWriteItems",
+        )
 
     monkeypatch.setattr(clients.dynamodb(), "transact_write_items", throttled)
     resp = _register()
@@ -195,21 +201,41 @@ def test_a_failed_transaction_leaves_nothing_behind(aws, monkeypatch):
 def test_update_close_and_access_log(aws):
     child_id = _register().json()["child_id"]
     _search({k: v for k, v in CHILD.items() if k != "nhs_number"}, who=HACKNEY, reason="new_to_service")
-    patched = invoke("records", make_event("PATCH", f"/v1/children/{child_id}",
-                                          {"categories": ["looked_after", "domestic_abuse"]}, caller=CAMDEN))
+    patched = invoke(
+        "records",
+        make_event(
+            "PATCH",
+            f"/v1/children/{child_id}",
+            {"categories": ["looked_after", "domestic_abuse"]},
+            caller=CAMDEN,
+        ),
+    )
     assert patched.status == 200
     assert patched.json()["categories"] == ["looked_after", "domestic_abuse"]
-    closed = invoke("records", make_event("POST", f"/v1/children/{child_id}/close",
-                                         {"reason": "plan_ended"}, caller=CAMDEN))
+    closed = invoke(
+        "records",
+        make_event("POST", f"/v1/children/{child_id}/close", {"reason": "plan_ended"}, caller=CAMDEN),
+    )
     assert closed.json()["status"] == "closed"
-    found = _search({k: v for k, v in CHILD.items() if k != "nhs_number"}, who=HACKNEY, reason="new_to_service")
+    found = _search(
+        {k: v for k, v in CHILD.items() if k != "nhs_number"}, who=HACKNEY, reason="new_to_service"
+    )
     assert found.json()["signposts"][0]["status"] == "closed"
     log = invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=CAMDEN)).json()
     assert [i["action"] for i in log["items"]] == ["search", "close", "update", "search", "register"]
     assert log["items"][0]["org"] == "E09000012"
-    assert invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=HACKNEY)).status == 404
-    assert invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=AUDITOR)).status == 200
-    assert invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=ROYAL_FREE)).status == 403
+    assert (
+        invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=HACKNEY)).status
+        == 404
+    )
+    assert (
+        invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=AUDITOR)).status
+        == 200
+    )
+    assert (
+        invoke("records", make_event("GET", f"/v1/children/{child_id}/access-log", caller=ROYAL_FREE)).status
+        == 403
+    )
 
 
 def test_openapi_lists_every_routed_path_and_schema(aws):
@@ -221,9 +247,13 @@ def test_openapi_lists_every_routed_path_and_schema(aws):
     for route in routes.routes:
         if route.resource == "/openapi.json":
             continue
-        assert (route.method.lower(), route.resource) in served, f"{route.method} {route.resource} not in OpenAPI"
+        assert (route.method.lower(), route.resource) in served, (
+            f"{route.method} {route.resource} not in OpenAPI"
+        )
     for name in ("RegisterRequest", "SearchRequest", "SearchResult", "Problem", "Contact"):
-        assert any(re.fullmatch(f"{name}(-Input|-Output)?", s) for s in document["components"]["schemas"]), name
+        assert any(re.fullmatch(f"{name}(-Input|-Output)?", s) for s in document["components"]["schemas"]), (
+            name
+        )
 
 
 def test_health_needs_no_token(aws):

@@ -373,12 +373,6 @@ def test_the_search_function_logs_nothing_that_names_a_clinic(aws, capfd, caplog
         assert trace not in text, trace
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: the authorizer logs its allow decision with the caller's org code, so each "
-    "search by a sexual-health clinic is named (with a timestamp) in CloudWatch Logs; it should "
-    "log the redacted shown_org (functions/authorizer/app.py)",
-)
 def test_the_authorizer_log_never_names_a_sensitive_service(aws, capfd, caplog):
     token = aws.tokens.issue_token("RAL-SH1", "health", "clinic-nurse-1")
     capfd.readouterr()

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -87,14 +88,25 @@ def test_a_token_without_kid_is_refused(issuer: DevTokenIssuer, verifier: TokenV
     assert rejected(verifier, token).reason == "missing_kid"
 
 
+@dataclass(frozen=True)
+class FromNow:
+    seconds: int
+
+    def at(self) -> int:
+        return int(time.time()) + self.seconds
+
+    def __str__(self) -> str:
+        return f"now{self.seconds:+d}s"
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
         ({"iss": "https://evil.example/"}, "wrong_issuer"),
         ({"aud": "another-service"}, "wrong_audience"),
-        ({"exp": int(time.time()) - 120}, "expired"),
-        ({"nbf": int(time.time()) + 300}, "not_yet_valid"),
-        ({"iat": int(time.time()) + 300}, "not_yet_valid"),
+        ({"exp": FromNow(-120)}, "expired"),
+        ({"nbf": FromNow(300)}, "not_yet_valid"),
+        ({"iat": FromNow(300)}, "not_yet_valid"),
         ({"exp": None}, "missing_claim"),
         ({"iss": None}, "missing_claim"),
         ({"aud": None}, "missing_claim"),
@@ -105,12 +117,14 @@ def test_a_token_without_kid_is_refused(issuer: DevTokenIssuer, verifier: TokenV
         ({"role": ["la_manager"]}, "missing_claim"),
         ({"org": "E" * 300}, "missing_claim"),
     ],
-    ids=lambda value: json.dumps(value) if isinstance(value, dict) else value,
+    ids=lambda value: json.dumps(value, default=str) if isinstance(value, dict) else value,
 )
 def test_claims_are_checked(
     issuer: DevTokenIssuer, verifier: TokenVerifier, changes: dict[str, Any], reason: str
 ) -> None:
-    token = issuer.sign(forge.claims(issuer, **changes))
+    # Times are taken when the test runs, not when it is collected (a long session would age them).
+    resolved = {k: v.at() if isinstance(v, FromNow) else v for k, v in changes.items()}
+    token = issuer.sign(forge.claims(issuer, **resolved))
     assert rejected(verifier, token).reason == reason
 
 

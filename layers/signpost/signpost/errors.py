@@ -54,6 +54,11 @@ class Conflict(SignpostError):
     title = "Conflict"
 
 
+class UnsupportedMediaType(SignpostError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class TooManyRequests(SignpostError):
     status = 429
     title = "Too many requests"

@@ -8,11 +8,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel
 
 from signpost.authz import Action, Caller
-from signpost.errors import BadRequest, Forbidden, SignpostError, TooManyRequests, problem
+from signpost.errors import (
+    BadRequest,
+    Forbidden,
+    SignpostError,
+    TooManyRequests,
+    UnsupportedMediaType,
+    problem,
+)
 from signpost.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -79,25 +89,36 @@ class GuardedResolver(APIGatewayRestResolver):
         self.permissions = dict(permissions)
         self.public = public
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         route = (str(event.get("httpMethod", "")).upper(), str(event.get("resource", "")))
-        if route not in self.public:
-            try:
+        try:
+            if route not in self.public:
                 caller = Caller.from_context(event.get("requestContext", {}).get("authorizer"))
                 action = self.permissions.get(route)
                 if action is None:
                     raise Forbidden("no role may do this")
                 caller.require(action)
-            except SignpostError as exc:
-                refused = problem_response(exc.status, exc.title, exc.detail)
-                return {
-                    "statusCode": refused.status_code,
-                    "headers": {"Content-Type": PROBLEM_JSON, **_SECURITY_HEADERS},
-                    "multiValueHeaders": {},
-                    "body": refused.body,
-                    "isBase64Encoded": False,
-                }
+            _require_json_body(event)
+        except SignpostError as exc:
+            refused = problem_response(exc.status, exc.title, exc.detail)
+            return {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": PROBLEM_JSON, **_SECURITY_HEADERS},
+                "multiValueHeaders": {},
+                "body": refused.body,
+                "isBase64Encoded": False,
+            }
         return super().resolve(event, context)
+
+
+def _require_json_body(event: Mapping[str, Any]) -> None:
+    """Bodies are JSON: a body sent as anything else (form data, multipart, XML …) is 415."""
+    if not event.get("body"):
+        return
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
 
 
 def make_resolver(
@@ -114,6 +135,15 @@ def make_resolver(
             "the request body or parameters are not valid",
             errors=validation_errors(exc.errors()),
         )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(_exc: RequestUnsupportedContentType) -> Response[str]:
+        return problem_response(415, "Unsupported media type", "send the body as application/json")
+
+    @app.exception_handler([UnicodeDecodeError, RecursionError, json.JSONDecodeError])
+    def _unreadable(_exc: Exception) -> Response[str]:
+        # Not UTF-8, not JSON, or nested too deeply to parse: the client's error, never a 500.
+        return problem_response(400, "Invalid request", "the body is not a readable JSON document")
 
     @app.exception_handler(BadRequest)
     def _bad_request(exc: BadRequest) -> Response[str]:

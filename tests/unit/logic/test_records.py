@@ -64,7 +64,16 @@ def test_duplicate_registration_anywhere_is_409_with_the_existing_signpost(env):
     signposts = exc.value.extra["signposts"]
     assert len(signposts) == 1
     assert signposts[0]["organisation"]["code"] == "E09000007"
-    assert store.commits == commits
+    # No second record; but the 409 revealed a signpost, so it is audited and Camden is told.
+    assert len(store.records.children) == 1
+    assert store.commits == commits + 1
+    [existing] = store.records.children
+    assert store.audit.chains[f"CHILD#{existing}"][-1].action == "register_duplicate"
+    assert store.audit.chains[f"CHILD#{existing}"][-1].org == "E09000012"
+    assert [(i.type, i.to_org, i.from_org) for i in store.outbox] == [
+        ("record_viewed", "E09000007", "E09000012"),
+        ("seen_in_other_area", "E09000007", "E09000012"),  # Hackney's area is not Camden's
+    ]
 
 
 def test_idempotency_key_replays_the_first_response_and_refuses_another_body(env):

@@ -6,6 +6,7 @@ import pytest
 from signpost.errors import BadRequest, Forbidden
 from signpost.logic import records, search
 from signpost.logic.signposts import signposts_for
+from signpost.matching import load_match_config
 from signpost.models.children import RegisterRequest
 from signpost.models.common import Outcome
 from signpost.models.search import SearchRequest
@@ -144,3 +145,12 @@ def test_warm_search_makes_no_kms_call(env):
     for _ in range(3):
         _search(services, ROYAL_FREE)
     assert (keys.generated, keys.unwrapped, mac.calls) == before
+
+
+def test_match_thresholds_are_configuration_read_from_the_environment(env):
+    services, _, _, _ = env
+    _register(services)
+    near = {k: v for k, v in AMELIA.items() if k != "nhs_number"}
+    assert _search(services, HACKNEY, identity=near).outcome == "match"
+    services.match_config = load_match_config({"MATCH_THRESHOLD": "400"})
+    assert _search(services, HACKNEY, identity=near).outcome == "possible_match"

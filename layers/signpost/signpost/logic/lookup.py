@@ -42,5 +42,5 @@ def lookup(services: Services, identity: dict[str, Any], *, active_only: bool = 
     if not records:
         return Lookup(Outcome.NO_MATCH, [], 0)
     candidates = [to_match_identity(open_identity(services.cipher, r.child_id, r.identity)) for r in records]
-    decision = decide(to_match_identity(identity), candidates)
+    decision = decide(to_match_identity(identity), candidates, services.match_config)
     return Lookup(decision.outcome, [records[i] for i in decision.ranked], len(records))

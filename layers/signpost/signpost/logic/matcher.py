@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from signpost import matching
-from signpost.matching import MatchIdentity
+from signpost.matching import MatchConfig, MatchIdentity
 from signpost.models.common import Outcome
 
 
@@ -15,6 +15,6 @@ class Decision:
     ranked: list[int]  # indices into the candidates: one for a match, up to three for a possible match
 
 
-def decide(query: MatchIdentity, candidates: list[MatchIdentity]) -> Decision:
-    result = matching.decide(query, candidates)
+def decide(query: MatchIdentity, candidates: list[MatchIdentity], config: MatchConfig) -> Decision:
+    result = matching.decide(query, candidates, config)
     return Decision(Outcome(result.outcome), list(result.ranked))

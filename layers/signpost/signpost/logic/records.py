@@ -18,6 +18,7 @@ from signpost.logic.identity import (
     seal,
 )
 from signpost.logic.lookup import lookup
+from signpost.logic.search import viewed_notifications
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
 from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
@@ -39,6 +40,8 @@ def register(
     def attempt() -> Result:
         existing = lookup(services, identity, active_only=True)
         if existing.outcome == Outcome.MATCH:
+            # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
+            _record_duplicate_lookup(services, caller, existing.records)
             raise _duplicate(services, caller, existing.records)
         now = services.now()
         child_id = services.new_id()
@@ -85,6 +88,24 @@ def register(
         if "nhs_guard" in conflict.reasons:
             raise Conflict("an active record of this child already exists") from conflict
         raise
+
+
+def _record_duplicate_lookup(services: Services, caller: Caller, records: list[ChildRecord]) -> None:
+    def attempt() -> None:
+        changes = Changes()
+        trail = AuditTrail(services, caller)
+        for record in records:
+            trail.add(
+                changes,
+                child_chain(record.child_id),
+                "register_duplicate",
+                child_id=record.child_id,
+                outcome=Outcome.MATCH.value,
+            )
+            changes.outbox.extend(viewed_notifications(services, caller, record, Outcome.MATCH, None))
+        services.store.commit(changes)
+
+    commit_with_retries(attempt)
 
 
 def _duplicate(services: Services, caller: Caller, records: list[ChildRecord]) -> Conflict:

@@ -14,7 +14,7 @@ from signpost.models.common import Outcome, SearchReason
 from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.search import SearchRequest, SearchResult
 
-__all__ = ["SENSITIVE_SERVICE_LABEL", "check_reason", "search", "shown_as"]
+__all__ = ["SENSITIVE_SERVICE_LABEL", "check_reason", "search", "shown_as", "viewed_notifications"]
 
 
 def shown_as(caller: Caller) -> str:
@@ -80,7 +80,7 @@ def search(
                 reason=request.reason.value,
                 outcome=found.outcome.value,
             )
-            changes.outbox.extend(_notifications(services, caller, record, found.outcome, search_id))
+            changes.outbox.extend(viewed_notifications(services, caller, record, found.outcome, search_id))
         if quota is not None:
             changes.rate_limits.append(quota)
         services.store.commit(changes)
@@ -94,8 +94,8 @@ def search(
     return SearchResult(search_id=search_id, outcome=found.outcome, signposts=signposts)
 
 
-def _notifications(
-    services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str
+def viewed_notifications(
+    services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str | None
 ) -> list[OutboxIntent]:
     """record_viewed to the responsible LA (not for its own searches; police searches always
     notify); seen_in_other_area on a match from another area. A sensitive service is never

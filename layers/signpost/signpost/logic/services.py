@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from signpost.audit_chain import ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
+from signpost.matching import MatchConfig, load_match_config
 from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
 from signpost.settings import Settings
@@ -69,6 +70,8 @@ class Services:
     cipher: EnvelopeCipher
     indexer: BlindIndexer
     settings: Settings
+    # Thresholds and m/u weights: configuration (MATCH_* environment variables), read once.
+    match_config: MatchConfig = field(default_factory=load_match_config)
     now: Callable[[], dt.datetime] = field(default=_utcnow)
     new_id: Callable[[], str] = field(default=_new_id)
 

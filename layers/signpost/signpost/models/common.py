@@ -97,3 +97,7 @@ class Contact(StrictModel):
 class OrganisationRef(OutModel):
     code: str
     name: str
+
+
+class Health(OutModel):
+    status: str = "ok"
