@@ -70,3 +70,14 @@ def _plain(value: Any) -> Any:
 
 def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def versioned_put(table: str, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    """A transaction Put with optimistic locking: create only if absent, else only if unchanged."""
+    put: dict[str, Any] = {"TableName": table, "Item": item}
+    if expected_version is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+    return {"Put": put}

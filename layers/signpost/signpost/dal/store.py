@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item
 from signpost.dal.audit_heads import head_puts
-from signpost.dal.clients import dynamodb, key, to_item
+from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
@@ -51,13 +51,7 @@ class DynamoStore:
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
         for record, expected in changes.put_children:
-            put: dict[str, Any] = {"TableName": rt, "Item": child_item(record)}
-            if expected is None:
-                put["ConditionExpression"] = "attribute_not_exists(pk)"
-            else:
-                put["ConditionExpression"] = "version = :v"
-                put["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
-            ops.append(("version", {"Put": put}))
+            ops.append(("version", versioned_put(rt, child_item(record), expected)))
         expires = {r.child_id: r.expires_at for r, _ in changes.put_children}
         for child_id, bix in changes.add_indexes:
             ops.append(

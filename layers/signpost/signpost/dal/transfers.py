@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from signpost.dal.clients import dynamodb, from_item, key, to_item
+from signpost.dal.clients import dynamodb, from_item, key, to_item, versioned_put
 from signpost.dal.cursors import decode_cursor, encode_cursor
 from signpost.models.domain import Changes
 from signpost.models.transfers import ClockUpdate, Direction, Transfer, TransferClock, TransferStatus
@@ -99,13 +99,7 @@ def transfer_ops(table: str, changes: Changes) -> list[tuple[str, dict[str, Any]
     """The transaction items for a Changes' transfers and clocks, each with its failure reason."""
     ops: list[tuple[str, dict[str, Any]]] = []
     for transfer, expected in changes.put_transfers:
-        put: dict[str, Any] = {"TableName": table, "Item": transfer_item(transfer)}
-        if expected is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "version = :v"
-            put["ExpressionAttributeValues"] = {":v": {"N": str(expected)}}
-        ops.append(("version", {"Put": put}))
+        ops.append(("version", versioned_put(table, transfer_item(transfer), expected)))
     for clock in changes.start_clocks:
         ops.append(
             (

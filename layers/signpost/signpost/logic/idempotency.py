@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from signpost.authz import Caller
 from signpost.errors import BadRequest, Conflict
+from signpost.logic.audit_trail import commit_with_retries
 from signpost.logic.services import Services
-from signpost.models.domain import StoredResponse
+from signpost.models.domain import CommitConflict, StoredResponse
 
 MAX_KEY_LENGTH = 200
 
@@ -74,3 +76,21 @@ def to_store(services: Services, request: IdempotencyRequest | None, result: Res
         headers=result.headers,
         expiration=int(services.now().timestamp()) + services.settings.idempotency_ttl_seconds,
     )
+
+
+def commit_idempotently(
+    services: Services, request: IdempotencyRequest | None, attempt: Callable[[], Result]
+) -> Result:
+    """Run an attempt that stores its response under the Idempotency-Key in its own transaction.
+
+    A concurrent request with the same key that committed first makes ours fail on the key's
+    condition: we then answer with its stored response, as a later retry would get.
+    """
+    try:
+        return commit_with_retries(attempt)
+    except CommitConflict as conflict:
+        if "idempotency" in conflict.reasons:
+            again = replay(services, request)
+            if again:
+                return again
+        raise

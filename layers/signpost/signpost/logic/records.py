@@ -8,7 +8,7 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.idempotency import IdempotencyRequest, Result, replay, to_store
+from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
@@ -79,12 +79,8 @@ def register(
         return result
 
     try:
-        return commit_with_retries(attempt)
+        return commit_idempotently(services, idempotency, attempt)
     except CommitConflict as conflict:
-        if "idempotency" in conflict.reasons:
-            again = replay(services, idempotency)
-            if again:
-                return again
         if "nhs_guard" in conflict.reasons:
             raise Conflict("an active record of this child already exists") from conflict
         raise

@@ -15,11 +15,11 @@ from typing import Any, Protocol
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.idempotency import IdempotencyRequest, Result, replay, to_store
+from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.services import Services
 from signpost.logic.working_days import transfer_clocks
 from signpost.models.common import OrgType
-from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord, OutboxIntent
 from signpost.models.notifications import NotificationType
 from signpost.models.transfers import (
     OPEN_STATUSES,
@@ -151,14 +151,7 @@ def request_transfer(
         services.store.commit(changes)
         return result
 
-    try:
-        return commit_with_retries(attempt)
-    except CommitConflict as conflict:
-        if "idempotency" in conflict.reasons:
-            again = replay(services, idempotency)
-            if again:
-                return again
-        raise
+    return commit_idempotently(services, idempotency, attempt)
 
 
 def _clocks(transfer: Transfer) -> list[TransferClock]:
