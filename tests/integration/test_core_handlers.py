@@ -14,6 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from signpost import wiring
 from signpost.dal import clients
+from signpost.errors import BadRequest
+from signpost.models.domain import Changes
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.routes import load_routes
@@ -260,3 +262,11 @@ def test_health_needs_no_token(aws):
     resp = invoke("inbox", make_event("GET", "/health"))
     assert resp.status == 200
     assert resp.json() == {"status": "ok"}
+
+
+def test_a_change_beyond_one_transaction_is_refused_whole(aws):
+    store = wiring.services().store
+    changes = Changes(add_indexes=[("child-x", f"{i:064x}") for i in range(101)])
+    with pytest.raises(BadRequest):
+        store.commit(changes)
+    assert _items(aws, "RecordsTable") == []

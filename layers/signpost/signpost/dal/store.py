@@ -16,6 +16,7 @@ from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
 from signpost.dal.transfers import transfer_ops
+from signpost.errors import BadRequest
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
@@ -126,7 +127,12 @@ class DynamoStore:
         if not ops:
             return
         if len(ops) > MAX_TRANSACTION_ITEMS:
-            raise ValueError("too many writes for one transaction")
+            # DynamoDB's limit of 100 items per transaction: possible only for a child with many
+            # aliases whose identity changes at once. Refused whole, never half-written.
+            raise BadRequest(
+                "this change needs too many index entries at once: change fewer aliases per request",
+                errors=[{"field": "other_names", "message": "too many changes in one request"}],
+            )
         try:
             dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
         except ClientError as exc:
