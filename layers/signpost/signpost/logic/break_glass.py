@@ -14,11 +14,11 @@ from __future__ import annotations
 from signpost.authz import Action, Caller
 from signpost.errors import Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
-from signpost.logic.search import shown_as
+from signpost.logic.search import tell_responsible
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
 from signpost.models.common import Outcome
-from signpost.models.domain import AuditEntry, Changes, ChildRecord, OutboxIntent
+from signpost.models.domain import AuditEntry, Changes, ChildRecord
 from signpost.models.search import BreakGlassRequest, SearchResult
 
 SEARCH_ENTRY_SEQ = 0  # a search chain starts with the search itself
@@ -62,17 +62,7 @@ def break_glass(
                 outcome=searched.outcome,
                 review=True,
             )
-            changes.outbox.append(
-                OutboxIntent(
-                    intent_id=services.new_id(),
-                    to_org=record.org,
-                    type="break_glass_used",
-                    created_at=services.now(),
-                    child_id=record.child_id,
-                    search_id=search_id,
-                    from_org=shown_as(caller),
-                )
-            )
+            changes.outbox.append(tell_responsible(services, caller, record, "break_glass_used", search_id))
         services.store.commit(changes)
         return SearchResult(search_id=search_id, outcome=outcome, signposts=signposts)
 

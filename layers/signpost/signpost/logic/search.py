@@ -14,7 +14,14 @@ from signpost.models.common import Outcome, SearchReason
 from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.search import SearchRequest, SearchResult
 
-__all__ = ["SENSITIVE_SERVICE_LABEL", "check_reason", "search", "shown_as", "viewed_notifications"]
+__all__ = [
+    "SENSITIVE_SERVICE_LABEL",
+    "check_reason",
+    "search",
+    "shown_as",
+    "tell_responsible",
+    "viewed_notifications",
+]
 
 
 def shown_as(caller: Caller) -> str:
@@ -94,6 +101,21 @@ def search(
     return SearchResult(search_id=search_id, outcome=found.outcome, signposts=signposts)
 
 
+def tell_responsible(
+    services: Services, caller: Caller, record: ChildRecord, kind: str, search_id: str | None
+) -> OutboxIntent:
+    """A notification to the child's responsible organisation about what the caller did."""
+    return OutboxIntent(
+        intent_id=services.new_id(),
+        to_org=record.org,
+        type=kind,
+        created_at=services.now(),
+        child_id=record.child_id,
+        search_id=search_id,
+        from_org=shown_as(caller),
+    )
+
+
 def viewed_notifications(
     services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str | None
 ) -> list[OutboxIntent]:
@@ -102,17 +124,7 @@ def viewed_notifications(
     named: it appears as a health service."""
     if caller.org == record.org:
         return []
-    intents = [
-        OutboxIntent(
-            intent_id=services.new_id(),
-            to_org=record.org,
-            type="record_viewed",
-            created_at=services.now(),
-            child_id=record.child_id,
-            search_id=search_id,
-            from_org=shown_as(caller),
-        )
-    ]
+    intents = [tell_responsible(services, caller, record, "record_viewed", search_id)]
     if outcome == Outcome.MATCH:
         responsible = organisation_or_placeholder(services.store.directory, record.org)
         if caller.area and caller.area != responsible.area:
