@@ -1,8 +1,10 @@
 """Two speed-ups that keep moto usable as the local stack's tables grow (semantics unchanged).
 
 1. TransactWriteItems: moto backs up a table before a transaction so it can roll back,
-   but once per *item* that names the table (a 15-item registration deep-copied the
-   records table 15 times). Here each table is copied once per transaction.
+   by deep-copying the whole table once per *item* that names it (a 15-item registration
+   deep-copied the records table 15 times). Here the backup is taken once per table, and
+   only the items the transaction names are deep-copied; the others are shared, which is
+   safe because a transaction can only replace, delete or change the items it names.
 2. Query: moto gathers and *sorts every item of the table* before it filters on the
    partition key. Here a table query looks only at its own partition, and an index
    query skips the pre-sort (moto sorts the matching items afterwards anyway).
@@ -13,26 +15,50 @@ from __future__ import annotations
 import copy
 import inspect
 import threading
+from collections import defaultdict
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 _lock = threading.Lock()
 _installed = False
 
 
-class _OncePerObject:
+class _TransactionBackup:
     """Stands in for the `copy` module inside one transact_write_items call."""
 
-    def __init__(self) -> None:
+    def __init__(self, transact_items: list[dict[str, Any]]) -> None:
         self._copies: dict[int, Any] = {}
+        self._named: dict[str, list[dict[str, Any]]] = {}  # table -> keys/items the transaction names
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            self._named.setdefault(op.get("TableName", ""), []).append(op.get("Key") or op.get("Item") or {})
 
     def deepcopy(self, obj: Any, memo: Any = None) -> Any:
         key = id(obj)
         if key not in self._copies:
-            self._copies[key] = copy.deepcopy(obj, memo)
+            self._copies[key] = self._backup(obj) if isinstance(obj, Table) else copy.deepcopy(obj, memo)
         return self._copies[key]
+
+    def _backup(self, table: Table) -> Table:
+        backup = copy.copy(table)
+        items: Any = defaultdict(dict)
+        for hash_value, partition in table.items.items():
+            items[hash_value] = dict(partition) if table.range_key_attr else partition
+        for named in self._named.get(table.name, []):
+            hash_value = DynamoType(named[table.hash_key_attr]) if table.hash_key_attr in named else None
+            if hash_value is None or hash_value not in table.items:
+                continue
+            if table.range_key_attr:
+                range_value = DynamoType(named.get(table.range_key_attr, {"NULL": True}))
+                if range_value in table.items[hash_value]:
+                    items[hash_value][range_value] = copy.deepcopy(table.items[hash_value][range_value])
+            else:
+                items[hash_value] = copy.deepcopy(table.items[hash_value])
+        backup.items = items
+        return backup
 
 
 def install() -> None:
@@ -44,7 +70,7 @@ def install() -> None:
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
             with _lock:
-                dynamodb_models.copy = _OncePerObject()  # type: ignore[attr-defined,assignment]
+                dynamodb_models.copy = _TransactionBackup(transact_items)  # type: ignore[attr-defined,assignment]
                 try:
                     return original(self, transact_items)
                 finally:
