@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
 from signpost.dal.inbox import DynamoInbox
-from signpost.http import current_caller, json_response, make_resolver
+from signpost.http import current_caller, json_doc, json_response, make_resolver
 from signpost.logic import directory, notifications
 from signpost.models.common import Health
 from signpost.models.notifications import Notification, NotificationPage
@@ -35,7 +35,7 @@ OrgCode = Annotated[str, Path(min_length=1, max_length=20)]
     "/health",
     summary="Liveness",
     tags=["service"],
-    responses={200: {"description": "Alive", "content": {"application/json": {"model": Health}}}},
+    responses={200: json_doc(Health, "Alive")},
 )
 def health() -> Response[str]:
     return json_response(200, {"status": "ok"})
@@ -51,9 +51,7 @@ def openapi() -> Response[str]:
     "/v1/organisations/<code>",
     summary="A directory entry",
     tags=["directory"],
-    responses={
-        200: {"description": "The organisation", "content": {"application/json": {"model": Organisation}}}
-    },
+    responses={200: json_doc(Organisation, "The organisation")},
 )
 def get_organisation(code: OrgCode) -> Response[str]:
     org = directory.get_organisation(services().store.directory, current_caller(app), code)
@@ -65,8 +63,8 @@ def get_organisation(code: OrgCode) -> Response[str]:
     summary="Create or replace a directory entry (admin)",
     tags=["directory"],
     responses={
-        200: {"description": "Replaced", "content": {"application/json": {"model": Organisation}}},
-        201: {"description": "Created", "content": {"application/json": {"model": Organisation}}},
+        200: json_doc(Organisation, "Replaced"),
+        201: json_doc(Organisation, "Created"),
     },
 )
 def put_organisation(code: OrgCode, body: OrganisationIn) -> Response[str]:
@@ -82,12 +80,7 @@ def _inbox() -> DynamoInbox:
     "/v1/notifications",
     summary="The caller's organisation's notifications, newest first",
     tags=["notifications"],
-    responses={
-        200: {
-            "description": "A page of notifications",
-            "content": {"application/json": {"model": NotificationPage}},
-        }
-    },
+    responses={200: json_doc(NotificationPage, "A page of notifications")},
 )
 def list_notifications(
     unread: Annotated[bool, Query()] = False,
@@ -107,9 +100,7 @@ def list_notifications(
     "/v1/notifications/<notification_id>/read",
     summary="Mark a notification read (the caller's organisation's own)",
     tags=["notifications"],
-    responses={
-        200: {"description": "The notification", "content": {"application/json": {"model": Notification}}}
-    },
+    responses={200: json_doc(Notification, "The notification")},
 )
 def read_notification(notification_id: Annotated[str, Path(min_length=1, max_length=100)]) -> Response[str]:
     item = notifications.mark_read(_inbox(), current_caller(app), notification_id, services().now())

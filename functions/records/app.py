@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
-from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import current_caller, header, json_doc, json_response, make_resolver, raw_json_body
 from signpost.logic import access_log as access_log_logic
 from signpost.logic import records
 from signpost.logic import subject_access as subject_access_logic
@@ -35,15 +34,11 @@ app = make_resolver(
 ChildId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _json(model: type[Any], description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
 @app.post(
     "/v1/children",
     summary="Register a child (responsible local authority)",
     responses={
-        201: _json(ChildCreated, "Registered"),
+        201: json_doc(ChildCreated, "Registered"),
         409: {"description": "Already registered: see signposts"},
     },
     tags=["children"],
@@ -62,7 +57,7 @@ def register(body: RegisterRequest) -> Response[str]:
     "/v1/children/<child_id>",
     summary="Read a record (responsible organisation only)",
     tags=["children"],
-    responses={200: _json(ChildView, "The record")},
+    responses={200: json_doc(ChildView, "The record")},
 )
 def get_child(child_id: ChildId) -> Response[str]:
     return json_response(200, records.get_child(services(), current_caller(app), child_id))
@@ -72,7 +67,7 @@ def get_child(child_id: ChildId) -> Response[str]:
     "/v1/children/<child_id>",
     summary="Correct or update a record",
     tags=["children"],
-    responses={200: _json(ChildView, "The updated record")},
+    responses={200: json_doc(ChildView, "The updated record")},
 )
 def update_child(child_id: ChildId, body: UpdateRequest) -> Response[str]:
     return json_response(200, records.update_child(services(), current_caller(app), child_id, body))
@@ -82,7 +77,7 @@ def update_child(child_id: ChildId, body: UpdateRequest) -> Response[str]:
     "/v1/children/<child_id>/close",
     summary="Close a record",
     tags=["children"],
-    responses={200: _json(ChildView, "The closed record")},
+    responses={200: json_doc(ChildView, "The closed record")},
 )
 def close_child(child_id: ChildId, body: CloseRequest) -> Response[str]:
     return json_response(200, records.close_child(services(), current_caller(app), child_id, body))
@@ -92,7 +87,7 @@ def close_child(child_id: ChildId, body: CloseRequest) -> Response[str]:
     "/v1/children/<child_id>/access-log",
     summary="Who looked at or changed this record",
     tags=["children"],
-    responses={200: _json(AccessLog, "Newest first")},
+    responses={200: json_doc(AccessLog, "Newest first")},
 )
 def access_log(
     child_id: ChildId,
@@ -112,7 +107,7 @@ def access_log(
     "/v1/children/<child_id>/subject-access-report",
     summary="Everything held about the child and every access to it (la_manager of the responsible LA)",
     tags=["children"],
-    responses={200: _json(SubjectAccessReport, "The report")},
+    responses={200: json_doc(SubjectAccessReport, "The report")},
 )
 def subject_access_report(child_id: ChildId) -> Response[str]:
     report = subject_access_logic.subject_access_report(services(), current_caller(app), child_id)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
 from signpost.dal.rate_limit import DynamoRateLimits
 from signpost.errors import TooManyRequests
-from signpost.http import current_caller, json_response, make_resolver
+from signpost.http import current_caller, json_doc, json_response, make_resolver
 from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
 from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
@@ -25,10 +24,7 @@ app = make_resolver(
         ("POST", "/v1/searches/{search_id}/break-glass"): Action.BREAK_GLASS,
     }
 )
-_RESULT: OpenAPIResponse = {
-    "description": "The outcome and signposts",
-    "content": {"application/json": {"model": SearchResult}},
-}
+_RESULT = json_doc(SearchResult, "The outcome and signposts")
 
 
 @app.post(

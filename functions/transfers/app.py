@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
 from signpost.dal.transfers import DynamoTransfers
 from signpost.errors import BadRequest
-from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import current_caller, header, json_doc, json_response, make_resolver, raw_json_body
 from signpost.logic import transfers
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.transfers import (
@@ -69,7 +69,7 @@ def _no_fields() -> None:
 @app.post(
     "/v1/children/<child_id>/transfers",
     summary="Ask another local authority to take responsibility for a child (responsible LA)",
-    responses={201: {"description": "Requested", "content": {"application/json": {"model": TransferView}}}},
+    responses={201: json_doc(TransferView, "Requested")},
     tags=["transfers"],
 )
 def request_transfer(child_id: ChildId, body: TransferRequest) -> Response[str]:
@@ -87,9 +87,7 @@ def request_transfer(child_id: ChildId, body: TransferRequest) -> Response[str]:
 @app.get(
     "/v1/transfers",
     summary="The caller's organisation's incoming or outgoing transfers, newest first",
-    responses={
-        200: {"description": "A page of transfers", "content": {"application/json": {"model": TransferPage}}}
-    },
+    responses={200: json_doc(TransferPage, "A page of transfers")},
     tags=["transfers"],
 )
 def list_transfers(
@@ -119,9 +117,7 @@ def list_transfers(
 @app.post(
     "/v1/transfers/<transfer_id>/acknowledge",
     summary="Acknowledge a transfer (receiving LA)",
-    responses={
-        200: {"description": "The transfer", "content": {"application/json": {"model": TransferView}}}
-    },
+    responses={200: json_doc(TransferView, "The transfer")},
     tags=["transfers"],
 )
 def acknowledge(transfer_id: TransferId) -> Response[str]:
@@ -134,9 +130,7 @@ def acknowledge(transfer_id: TransferId) -> Response[str]:
 @app.post(
     "/v1/transfers/<transfer_id>/accept",
     summary="Accept a transfer: the receiving LA becomes responsible for the record",
-    responses={
-        200: {"description": "The transfer", "content": {"application/json": {"model": TransferView}}}
-    },
+    responses={200: json_doc(TransferView, "The transfer")},
     tags=["transfers"],
 )
 def accept(transfer_id: TransferId) -> Response[str]:
@@ -149,9 +143,7 @@ def accept(transfer_id: TransferId) -> Response[str]:
 @app.post(
     "/v1/transfers/<transfer_id>/decline",
     summary="Decline a transfer (receiving LA)",
-    responses={
-        200: {"description": "The transfer", "content": {"application/json": {"model": TransferView}}}
-    },
+    responses={200: json_doc(TransferView, "The transfer")},
     tags=["transfers"],
 )
 def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from signpost.authz import Action, Caller
@@ -32,6 +33,11 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
+
+
+def json_doc(model: type[Any], description: str) -> OpenAPIResponse:
+    """An OpenAPI response of `model` as JSON, for a route's `responses`."""
+    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:

@@ -81,6 +81,18 @@ def _intent(services: Services, type_: NotificationType, to_org: str, **fields: 
     )
 
 
+def _commit_once(services: Services, changes: Changes, marker: str, report: ClockRun) -> bool:
+    """Commit a reminder whose marker's condition makes it happen once; False if it already had."""
+    try:
+        services.store.commit(changes)
+    except CommitConflict as conflict:
+        if marker not in conflict.reasons:
+            raise
+        report.already_raised += 1
+        return False
+    return True
+
+
 def _fire(services: Services, clock: TransferClock, report: ClockRun) -> None:
     """transfer_overdue to both sides, once for this clock of this transfer."""
     changes = Changes(
@@ -97,14 +109,8 @@ def _fire(services: Services, clock: TransferClock, report: ClockRun) -> None:
             for org, other in ((clock.to_org, clock.from_org), (clock.from_org, clock.to_org))
         ],
     )
-    try:
-        services.store.commit(changes)
-    except CommitConflict as conflict:
-        if "clock" not in conflict.reasons:
-            raise
-        report.already_raised += 1
-        return
-    report.transfer_overdue += 2
+    if _commit_once(services, changes, "clock", report):
+        report.transfer_overdue += 2
 
 
 def _remind(services: Services, review: ReviewDue, report: ClockRun) -> None:
@@ -112,11 +118,5 @@ def _remind(services: Services, review: ReviewDue, report: ClockRun) -> None:
         review_reminders=[review],
         outbox=[_intent(services, NotificationType.REVIEW_DUE, review.org, child_id=review.child_id)],
     )
-    try:
-        services.store.commit(changes)
-    except CommitConflict as conflict:
-        if "reminder" not in conflict.reasons:
-            raise
-        report.already_raised += 1
-        return
-    report.review_due += 1
+    if _commit_once(services, changes, "reminder", report):
+        report.review_due += 1
