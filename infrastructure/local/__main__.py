@@ -10,6 +10,8 @@ from types import FrameType
 
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
+from infrastructure.local.queue import LocalQueue
+from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import LocalStream
 from infrastructure.local.stream import attach as attach_stream
@@ -55,10 +57,12 @@ def main() -> int:
     aws: LocalAws | None = None
     gateway: Gateway | None = None
     stream: LocalStream | None = None
+    queue: LocalQueue | None = None
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
         stream = attach_stream(gateway)  # the records table's stream → the notifier
+        queue = attach_queue(gateway)  # the import queue → the import worker, in the background
         try:
             gateway.bind()
         except OSError as exc:
@@ -73,6 +77,8 @@ def main() -> int:
         print("\nstopping", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        if queue is not None:
+            queue.stop()
         if gateway is not None:
             gateway.stop()
         if stream is not None:

@@ -50,7 +50,13 @@ TABLES: Mapping[str, str] = {
 }
 DATA_KEY_ALIAS = f"alias/{STACK_NAME}-data"
 HMAC_KEY_ALIAS = f"alias/{STACK_NAME}-blind-index"
+PLATFORM_KEY_ALIAS = f"alias/{STACK_NAME}-platform"
 TOPIC_NAME = f"{STACK_NAME}-notifications"
+# Bulk import: the upload bucket and the batch queue with its dead-letter queue (template.yaml's
+# ImportsBucket, ImportQueue, ImportDeadLetterQueue; the queue's settings are read from there).
+IMPORTS_BUCKET = f"{STACK_NAME}-imports"
+IMPORT_QUEUE = f"{STACK_NAME}-imports"
+IMPORT_DLQ = f"{STACK_NAME}-imports-dlq"
 
 # create_table arguments whose CloudFormation spelling boto3 accepts as is
 _TABLE_PROPERTIES = (
@@ -175,6 +181,8 @@ class LocalAws:
         self.tokens.issuer = issuer_url(port)
         self.tables = {logical_id: table_name(logical_id) for logical_id in TABLES}
         self.topic_arn = ""
+        self.import_queue_url = ""
+        self.import_dlq_url = ""
         self._extra_env = dict(extra_env or {})
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -198,6 +206,7 @@ class LocalAws:
             self._create_tables()
             self._create_keys()
             self.topic_arn = self._client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+            self._create_import_resources()
             self._set_env(self.environment())
             self._refresh()
             if self.seed_path:
@@ -240,6 +249,10 @@ class LocalAws:
             JWT_AUDIENCE=self.tokens.audience,
             JWKS_JSON=json.dumps(self.tokens.jwks()),
             NOTIFICATIONS_TOPIC_ARN=self.topic_arn,
+            IMPORTS_BUCKET=IMPORTS_BUCKET,
+            IMPORTS_KEY_ID=PLATFORM_KEY_ALIAS,
+            IMPORTS_QUEUE_URL=self.import_queue_url,
+            IMPORT_MAX_RECEIVES=str(self.import_max_receives),
             POWERTOOLS_SERVICE_NAME="signpost",
             POWERTOOLS_METRICS_NAMESPACE="Signpost",
             POWERTOOLS_TRACE_DISABLED="true",
@@ -276,6 +289,31 @@ class LocalAws:
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
                 )
 
+    @property
+    def import_max_receives(self) -> int:
+        """The import queue's maxReceiveCount (template.yaml), which the worker is told as well."""
+        queue = parsed_template(self.template_path)["Resources"]["ImportQueue"]["Properties"]
+        return int(queue["RedrivePolicy"]["maxReceiveCount"])
+
+    def _create_import_resources(self) -> None:
+        s3 = self._client("s3")
+        s3.create_bucket(Bucket=IMPORTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        sqs = self._client("sqs")
+        queue = parsed_template(self.template_path)["Resources"]["ImportQueue"]["Properties"]
+        self.import_dlq_url = sqs.create_queue(QueueName=IMPORT_DLQ)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=self.import_dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": self.import_max_receives}
+        self.import_queue_url = sqs.create_queue(
+            QueueName=IMPORT_QUEUE,
+            Attributes={
+                "VisibilityTimeout": str(queue["VisibilityTimeout"]),
+                "MessageRetentionPeriod": str(queue["MessageRetentionPeriod"]),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+
     def _create_keys(self) -> None:
         kms = self._client("kms")
         with _reused_moto_key_pairs():
@@ -291,6 +329,12 @@ class LocalAws:
             Description="signpost local blind-index key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
         )
         kms.create_alias(AliasName=HMAC_KEY_ALIAS, TargetKeyId=hmac_key["KeyMetadata"]["KeyId"])
+        platform_key = kms.create_key(
+            Description="signpost local platform key (import uploads)",
+            KeySpec="SYMMETRIC_DEFAULT",
+            KeyUsage="ENCRYPT_DECRYPT",
+        )
+        kms.create_alias(AliasName=PLATFORM_KEY_ALIAS, TargetKeyId=platform_key["KeyMetadata"]["KeyId"])
 
     def _set_env(self, values: Mapping[str, str]) -> None:
         for name, value in values.items():

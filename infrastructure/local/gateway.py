@@ -89,6 +89,12 @@ class Gateway:
         # records table's stream to the notifier), while the invocation lock is held.
         self.after_invoke: list[Callable[[str], None]] = []
 
+    @property
+    def invocation_lock(self) -> threading.RLock:
+        """Held while a function runs; anything else that uses the in-memory AWS from another
+        thread (the import queue's poller) holds it too."""
+        return self._lock
+
     # server lifecycle ----------------------------------------------------------------
     @property
     def url(self) -> str:

@@ -12,6 +12,7 @@ import requests
 
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
+from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import attach as attach_stream
 
@@ -89,11 +90,13 @@ def running_stack() -> Iterator[LocalStack]:
         log = _GatewayLog()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=0, log_stream=log)
         stream = attach_stream(gateway)  # the records table's stream → the notifier, as in AWS
+        queue = attach_queue(gateway)  # the import queue → the import worker, as in AWS
         gateway.start_in_background()
         stack = LocalStack(aws, gateway, log)
         try:
             yield stack
         finally:
             stack.close()
+            queue.stop()
             gateway.stop()
             stream.uninstall()

@@ -54,6 +54,11 @@ class Conflict(SignpostError):
     title = "Conflict"
 
 
+class ContentTooLarge(SignpostError):
+    status = 413
+    title = "Content too large"
+
+
 class UnsupportedMediaType(SignpostError):
     status = 415
     title = "Unsupported media type"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import traceback
 from collections.abc import Mapping
@@ -89,11 +91,15 @@ class GuardedResolver(APIGatewayRestResolver):
     """
 
     def __init__(
-        self, permissions: Mapping[tuple[str, str], Action], public: frozenset[tuple[str, str]]
+        self,
+        permissions: Mapping[tuple[str, str], Action],
+        public: frozenset[tuple[str, str]],
+        media_types: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         super().__init__(enable_validation=True)
         self.permissions = dict(permissions)
         self.public = public
+        self.media_types = dict(media_types or {})  # routes whose body is not JSON
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         route = (str(event.get("httpMethod", "")).upper(), str(event.get("resource", "")))
@@ -104,7 +110,7 @@ class GuardedResolver(APIGatewayRestResolver):
                 if action is None:
                     raise Forbidden("no role may do this")
                 caller.require(action)
-            _require_json_body(event)
+            _require_media_type(event, self.media_types.get(route, JSON))
         except SignpostError as exc:
             refused = problem_response(exc.status, exc.title, exc.detail)
             return {
@@ -117,21 +123,36 @@ class GuardedResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
 
-def _require_json_body(event: Mapping[str, Any]) -> None:
-    """Bodies are JSON: a body sent as anything else (form data, multipart, XML …) is 415."""
+def _require_media_type(event: Mapping[str, Any], expected: str) -> None:
+    """Bodies are JSON (or the route's own type): a body sent as anything else is 415."""
     if not event.get("body"):
         return
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType("send the body as application/json")
+    media, _, parameters = headers.get("content-type", "").partition(";")
+    media = media.strip().lower()
+    if expected == JSON:
+        if media and media != JSON and not media.endswith("+json"):
+            raise UnsupportedMediaType("send the body as application/json")
+        return
+    options = dict(p.strip().lower().partition("=")[::2] for p in parameters.split(";") if "=" in p)
+    charset = options.get("charset", "").strip('"')
+    if media != expected or charset not in ("", "utf-8"):
+        raise UnsupportedMediaType(f"send the body as {expected} (UTF-8)")
+
+
+def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The request body as the client sent it (API Gateway passes binary media types base64-encoded)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
 def make_resolver(
     permissions: Mapping[tuple[str, str], Action] | None = None,
     public: frozenset[tuple[str, str]] = frozenset(),
+    media_types: Mapping[tuple[str, str], str] | None = None,
 ) -> APIGatewayRestResolver:
-    app = GuardedResolver(permissions or {}, public)
+    app = GuardedResolver(permissions or {}, public, media_types)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
@@ -146,7 +167,7 @@ def make_resolver(
     def _unsupported(_exc: RequestUnsupportedContentType) -> Response[str]:
         return problem_response(415, "Unsupported media type", "send the body as application/json")
 
-    @app.exception_handler([UnicodeDecodeError, RecursionError, json.JSONDecodeError])
+    @app.exception_handler([UnicodeDecodeError, RecursionError, json.JSONDecodeError, binascii.Error])
     def _unreadable(_exc: Exception) -> Response[str]:
         # Not UTF-8, not JSON, or nested too deeply to parse: the client's error, never a 500.
         return problem_response(400, "Invalid request", "the body is not a readable JSON document")

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     # SNS topic for "you have N new notifications" (notifier)
     notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
 
+    # Bulk import: the upload bucket and its KMS key, the batch queue, rows per batch (one queue
+    # message), the queue's maxReceiveCount (the last attempt marks the batch failed) and how long
+    # an import's report (progress, rejects, duplicates) is kept.
+    imports_bucket: str = Field(default="", alias="IMPORTS_BUCKET")
+    imports_key_id: str = Field(default="", alias="IMPORTS_KEY_ID")
+    imports_queue_url: str = Field(default="", alias="IMPORTS_QUEUE_URL")
+    import_batch_rows: int = Field(default=100, ge=1, le=1000, alias="IMPORT_BATCH_ROWS")
+    import_max_receives: int = Field(default=5, ge=1, alias="IMPORT_MAX_RECEIVES")
+    import_report_days: int = Field(default=30, ge=1, alias="IMPORT_REPORT_DAYS")
+
     environment: str = Field(default="local", alias="SIGNPOST_ENV")
 
 

@@ -13,6 +13,7 @@ from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.import_items import import_ops
 from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
 from signpost.dal.transfers import transfer_ops
@@ -47,7 +48,8 @@ class DynamoStore:
         Raises CommitConflict naming the failed conditions: `version` (the record
         changed since it was read), `audit_chain` (another writer appended first),
         `nhs_guard` (an active record with this NHS number exists), `idempotency`
-        (the same Idempotency-Key was used concurrently).
+        (the same Idempotency-Key was used concurrently), `import_row` (another worker moved the
+        import batch on first), `local_id` (another import linked the local_id first).
         """
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
@@ -111,6 +113,7 @@ class DynamoStore:
         ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
+        ops.extend(import_ops(rt, changes))  # bulk import: uploads, batch progress, local_id links
         if changes.idempotency is not None:
             ops.append(
                 (

@@ -43,37 +43,17 @@ def register(
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
             _record_duplicate_lookup(services, caller, existing.records)
             raise _duplicate(services, caller, existing.records)
-        now = services.now()
-        child_id = services.new_id()
-        record = ChildRecord(
-            child_id=child_id,
-            org=caller.org,
-            status="active",
-            categories=[c.value for c in request.categories],
-            contact=request.contact.model_dump(mode="json") if request.contact else None,
-            review_by=request.review_by,
-            shielding=request.shielding.reason.value if request.shielding else None,
-            created_at=now,
-            updated_at=now,
-            since=services.today(),
-            identity=seal(services.cipher, child_id, identity),
-        )
+        record, changes = registration(services, caller, request, identity)
         org = organisation_or_placeholder(services.store.directory, caller.org)
         body = ChildCreated(
-            child_id=child_id,
+            child_id=record.child_id,
             status=record.status,
             organisation=org.ref,
             categories=request.categories,
             review_by=record.review_by,
-            created_at=now,
+            created_at=record.created_at,
         ).model_dump(mode="json")
-        result = Result(201, body, {"Location": f"/v1/children/{child_id}"})
-        changes = Changes(put_children=[(record, None)])
-        changes.add_indexes = [(child_id, bix) for bix in sorted(record_indexes(services.indexer, identity))]
-        guard = nhs_index(services.indexer, identity)
-        if guard:
-            changes.add_nhs_guards.append((guard, child_id))
-        AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
+        result = Result(201, body, {"Location": f"/v1/children/{record.child_id}"})
         changes.idempotency = to_store(services, idempotency, result)
         services.store.commit(changes)
         return result
@@ -86,19 +66,63 @@ def register(
         raise
 
 
+def registration(
+    services: Services,
+    caller: Caller,
+    request: RegisterRequest,
+    identity: dict[str, Any],
+    *,
+    details: dict[str, Any] | None = None,
+) -> tuple[ChildRecord, Changes]:
+    """A new record of the child and everything registering it writes: blind indexes, the NHS
+    number guard and the audit entry (POST /v1/children and each imported row alike)."""
+    now = services.now()
+    child_id = services.new_id()
+    record = ChildRecord(
+        child_id=child_id,
+        org=caller.org,
+        status="active",
+        categories=[c.value for c in request.categories],
+        contact=request.contact.model_dump(mode="json") if request.contact else None,
+        review_by=request.review_by,
+        shielding=request.shielding.reason.value if request.shielding else None,
+        created_at=now,
+        updated_at=now,
+        since=services.today(),
+        identity=seal(services.cipher, child_id, identity),
+    )
+    changes = Changes(put_children=[(record, None)])
+    changes.add_indexes = [(child_id, bix) for bix in sorted(record_indexes(services.indexer, identity))]
+    guard = nhs_index(services.indexer, identity)
+    if guard:
+        changes.add_nhs_guards.append((guard, child_id))
+    AuditTrail(services, caller).add(
+        changes, child_chain(child_id), "register", child_id=child_id, details=details
+    )
+    return record, changes
+
+
+def reveal_duplicates(
+    services: Services, caller: Caller, records: list[ChildRecord], changes: Changes, action: str
+) -> None:
+    """Showing the caller that these children already have records is a lookup: audit it on
+    each child's chain and notify the responsible organisations, as a search would."""
+    trail = AuditTrail(services, caller)
+    for record in records:
+        trail.add(
+            changes,
+            child_chain(record.child_id),
+            action,
+            child_id=record.child_id,
+            outcome=Outcome.MATCH.value,
+        )
+        changes.outbox.extend(viewed_notifications(services, caller, record, Outcome.MATCH, None))
+
+
 def _record_duplicate_lookup(services: Services, caller: Caller, records: list[ChildRecord]) -> None:
     def attempt() -> None:
         changes = Changes()
-        trail = AuditTrail(services, caller)
-        for record in records:
-            trail.add(
-                changes,
-                child_chain(record.child_id),
-                "register_duplicate",
-                child_id=record.child_id,
-                outcome=Outcome.MATCH.value,
-            )
-            changes.outbox.extend(viewed_notifications(services, caller, record, Outcome.MATCH, None))
+        reveal_duplicates(services, caller, records, changes, "register_duplicate")
         services.store.commit(changes)
 
     commit_with_retries(attempt)
@@ -163,31 +187,7 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
         record = _own_record(services, caller, child_id)
         if record.status != "active":
             raise Conflict("a closed record cannot be changed")
-        patch = request.model_dump(mode="json", include=fields)
-        updates: dict[str, Any] = {"updated_at": services.now(), "version": record.version + 1}
-        for name in ("categories", "contact", "review_by"):
-            if name in fields:
-                if patch[name] is None and name != "contact":  # a null contact means the directory's
-                    raise _null_field(name)
-                updates[name] = getattr(request, name)
-        if "categories" in updates:
-            updates["categories"] = [c.value for c in request.categories or []]
-        if "contact" in updates and request.contact is not None:
-            updates["contact"] = request.contact.model_dump(mode="json")
-        if "shielding" in fields:
-            updates["shielding"] = request.shielding.reason.value if request.shielding else None
-        changes = Changes()
-        identity_changes = {f: patch[f] for f in fields if f in IDENTITY_FIELDS}
-        if identity_changes:
-            for required in ("given_names", "family_name", "date_of_birth"):
-                if required in identity_changes and identity_changes[required] is None:
-                    raise _null_field(required)
-            _correct_identity(services, record, identity_changes, updates, changes)
-        updated = record.model_copy(update=updates)
-        changes.put_children.append((updated, record.version))
-        AuditTrail(services, caller).add(
-            changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
-        )
+        updated, changes = correction(services, caller, record, request)
         services.store.commit(changes)
         return view(services, updated)
 
@@ -197,6 +197,49 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
         if "nhs_guard" in conflict.reasons:
             raise Conflict("another active record has this NHS number") from conflict
         raise
+
+
+def correction(
+    services: Services,
+    caller: Caller,
+    record: ChildRecord,
+    request: UpdateRequest,
+    *,
+    details: dict[str, Any] | None = None,
+) -> tuple[ChildRecord, Changes]:
+    """The active record as `request` changes it, and everything the change writes: identity
+    re-sealed and re-indexed, the NHS number guard moved, the audit entry (PATCH and import)."""
+    fields = request.model_fields_set
+    patch = request.model_dump(mode="json", include=fields)
+    updates: dict[str, Any] = {"updated_at": services.now(), "version": record.version + 1}
+    for name in ("categories", "contact", "review_by"):
+        if name in fields:
+            if patch[name] is None and name != "contact":  # a null contact means the directory's
+                raise _null_field(name)
+            updates[name] = getattr(request, name)
+    if "categories" in updates:
+        updates["categories"] = [c.value for c in request.categories or []]
+    if "contact" in updates and request.contact is not None:
+        updates["contact"] = request.contact.model_dump(mode="json")
+    if "shielding" in fields:
+        updates["shielding"] = request.shielding.reason.value if request.shielding else None
+    changes = Changes()
+    identity_changes = {f: patch[f] for f in fields if f in IDENTITY_FIELDS}
+    if identity_changes:
+        for required in ("given_names", "family_name", "date_of_birth"):
+            if required in identity_changes and identity_changes[required] is None:
+                raise _null_field(required)
+        _correct_identity(services, record, identity_changes, updates, changes)
+    updated = record.model_copy(update=updates)
+    changes.put_children.append((updated, record.version))
+    AuditTrail(services, caller).add(
+        changes,
+        child_chain(record.child_id),
+        "update",
+        child_id=record.child_id,
+        details={"fields": sorted(fields), **(details or {})},
+    )
+    return updated, changes
 
 
 def _null_field(name: str) -> BadRequest:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from signpost.models.imports import ImportJob, RowProgress
 from signpost.models.notifications import ReviewDue
 from signpost.models.security import RateIncrement
 from signpost.models.transfers import ClockUpdate, Transfer, TransferClock
@@ -119,6 +120,10 @@ class Changes:
     # review_due raised once per record and review_by, while the record is still active, with that
     # organisation and date (`reminder` when not).
     review_reminders: list[ReviewDue] = field(default_factory=list)
+    # Bulk import: a new upload, and how far a commit moves one of its batches on (`import_row`
+    # when another worker moved it first; `local_id` when another import linked the local_id first).
+    import_jobs: list[ImportJob] = field(default_factory=list)
+    import_progress: list[RowProgress] = field(default_factory=list)
 
 
 class CommitConflict(Exception):

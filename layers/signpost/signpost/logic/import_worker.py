@@ -1,0 +1,391 @@
+"""Bulk import, the worker: one batch of rows through the register logic of POST /v1/children.
+
+Each row, in file order, from where the batch's item says it got to:
+- a row that fails a check (logic/import_csv.py) is rejected, one reject per problem;
+- a local_id linked to an active record of the organisation is `unchanged` when the row is as
+  last imported, else the record is corrected (audited as an `update`, as a PATCH is);
+- otherwise the child is looked up as registration does. Matched at another organisation: a
+  duplicate, audited and notified like a search, never merged or moved. Matched at this
+  organisation: linked to the local_id (and corrected if the row differs), unless another
+  local_id already names that child (R017). Not matched: registered (record, blind indexes,
+  NHS number guard, audit) and linked.
+Every commit moves the batch item on from the row it read to past the rows it covers, on
+condition that nobody moved it first, in the same transaction as those rows' records: a
+redelivered or concurrent message never counts a row twice, and a crashed batch resumes at
+its first uncommitted row. Rows that write nothing but counts (rejects, unchanged rows, blank
+lines) are committed together, a few dozen at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from signpost.authz import Caller
+from signpost.logic import import_csv
+from signpost.logic.audit_trail import commit_with_retries
+from signpost.logic.identity import IDENTITY_FIELDS, identity_dict, nhs_index, open_identity
+from signpost.logic.import_ports import ImportPorts
+from signpost.logic.lookup import lookup
+from signpost.logic.records import correction, registration, reveal_duplicates
+from signpost.logic.services import Services
+from signpost.logic.signposts import signposts_for
+from signpost.models.children import RegisterRequest, UpdateRequest
+from signpost.models.common import Outcome
+from signpost.models.domain import Changes, ChildRecord, CommitConflict
+from signpost.models.imports import (
+    BatchPlan,
+    BatchProgress,
+    DuplicateRow,
+    ImportJob,
+    LocalIdLink,
+    Reject,
+    RejectCode,
+    RowProgress,
+)
+
+# Rows that write only counts and rejects, committed together (a reject is one item; a
+# transaction holds at most 100, and a heavy row that joins the group needs ~45 at most).
+LIGHT_ROWS_PER_COMMIT = 40
+# A row is not started with less time than this left: the batch stops, and the message is
+# retried from the first uncommitted row.
+SECONDS_PER_ROW_RESERVE = 15.0
+_LINK_RETRIES = 3
+
+
+class BatchInterrupted(Exception):
+    """The batch stopped before its end (time ran out, or another delivery of the same message
+    moved it on first): the message is retried and goes on from the first uncommitted row."""
+
+    def __init__(self) -> None:
+        super().__init__("the batch stopped before its end")
+
+
+@dataclass(frozen=True)
+class BatchMessage:
+    import_id: str
+    plan: BatchPlan
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> BatchMessage:
+        return cls(import_id=str(body["import_id"]), plan=BatchPlan.model_validate(body))
+
+
+@dataclass
+class _Group:
+    """Rows read but not yet committed: they form the next commit's progress."""
+
+    from_row: int
+    to_row: int
+    counts: Counter[str] = field(default_factory=Counter)
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.to_row < self.from_row
+
+    @property
+    def full(self) -> bool:
+        return (
+            len(self.rejects) >= LIGHT_ROWS_PER_COMMIT
+            or self.to_row - self.from_row + 1 >= 2 * LIGHT_ROWS_PER_COMMIT
+        )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """A heavy row's outcome: its counter, what it writes, and what the report lists."""
+
+    counter: str
+    changes: Changes
+    rejects: list[Reject] = field(default_factory=list)
+    duplicates: list[DuplicateRow] = field(default_factory=list)
+    links: list[tuple[LocalIdLink, str | None]] = field(default_factory=list)
+
+
+class _BatchRun:
+    def __init__(
+        self,
+        services: Services,
+        ports: ImportPorts,
+        job: ImportJob,
+        plan: BatchPlan,
+        time_left: Callable[[], float],
+    ) -> None:
+        self.services = services
+        self.ports = ports
+        self.job = job
+        self.plan = plan
+        self.time_left = time_left
+        self.caller = Caller.from_context(job.caller)
+        self.duplicate_rows = set(plan.duplicate_rows)
+
+    # ---------------------------------------------------------------- the loop
+    def run(self, next_row: int) -> None:
+        data = self.ports.uploads.read(self.job.object_key, self.plan.start, self.plan.end)
+        rows = [
+            r for r in import_csv.records(data, self.plan.first_row, self.plan.start) if r.row >= next_row
+        ]
+        parsed = {
+            r.row: import_csv.parse_row(r, self.job.columns, r.row in self.duplicate_rows)
+            for r in rows
+            if not r.blank
+        }
+        keys = {
+            row: self._local_key(p.local_id)
+            for row, p in parsed.items()
+            if isinstance(p, import_csv.ParsedRow)
+        }
+        links = self.ports.imports.links(list(keys.values()))
+        linked = {
+            r.child_id: r
+            for r in self.services.store.records.get_children(sorted({k.child_id for k in links.values()}))
+        }
+        group = _Group(from_row=next_row, to_row=next_row - 1)
+        for record in rows:
+            if self.time_left() < SECONDS_PER_ROW_RESERVE:
+                self._commit_group(group)
+                raise BatchInterrupted
+            row = parsed.get(record.row)
+            if row is None:  # a blank line: not a row of the import
+                group.to_row = record.row
+            elif isinstance(row, import_csv.RejectedRow):
+                group.to_row = record.row
+                group.counts["rejected"] += 1
+                group.rejects.extend(row.rejects)
+            else:
+                fingerprint = self._fingerprint(row.request)
+                link = links.get(keys[row.row])
+                current = linked.get(link.child_id) if link else None
+                if link and link.fingerprint == fingerprint and self._own_active(current):
+                    group.to_row = record.row
+                    group.counts["unchanged"] += 1
+                else:
+                    if len(group.rejects) > LIGHT_ROWS_PER_COMMIT // 2:
+                        group = self._commit_group(group)
+                    group = self._commit_heavy(group, row, keys[row.row], fingerprint)
+                    continue
+            if group.full:
+                group = self._commit_group(group)
+        self._commit_group(group)
+
+    # ---------------------------------------------------------------- commits
+    def _progress(self, group: _Group, to_row: int, decision: _Decision | None = None) -> RowProgress:
+        counts = Counter(group.counts)
+        if decision is not None:
+            counts[decision.counter] += 1
+        return RowProgress(
+            import_id=self.job.import_id,
+            batch=self.plan.batch,
+            first_row=self.plan.first_row,
+            last_row=self.plan.last_row,
+            rows=self.plan.rows,
+            from_row=group.from_row,
+            to_row=to_row,
+            counts=dict(counts),
+            rejects=group.rejects + (decision.rejects if decision else []),
+            duplicates=decision.duplicates if decision else [],
+            links=decision.links if decision else [],
+            expires_at=self.job.expires_at,
+        )
+
+    def _commit_group(self, group: _Group) -> _Group:
+        if not group.empty:
+            progress = self._progress(group, group.to_row)
+
+            def attempt() -> None:
+                self.services.store.commit(Changes(import_progress=[progress]))
+
+            self._commit(attempt)
+        return _Group(from_row=group.to_row + 1, to_row=group.to_row)
+
+    def _commit_heavy(self, group: _Group, row: import_csv.ParsedRow, key: str, fingerprint: str) -> _Group:
+        """The row's registration, correction or duplicate report, with the rows read before it."""
+        holder: ChildRecord | None = None
+        for tries in range(_LINK_RETRIES + 1):
+            try:
+                self._commit(partial(self._attempt_heavy, group, row, key, fingerprint, holder))
+                return _Group(from_row=row.row + 1, to_row=row.row)
+            except CommitConflict as conflict:
+                if tries == _LINK_RETRIES:
+                    raise
+                if "nhs_guard" in conflict.reasons:
+                    # Another active record holds the NHS number without matching: it is that child.
+                    holder = self._guard_holder(row.request)
+                elif "local_id" not in conflict.reasons:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _attempt_heavy(
+        self, group: _Group, row: import_csv.ParsedRow, key: str, fingerprint: str, holder: ChildRecord | None
+    ) -> None:
+        decision = self._decide(row, key, fingerprint, holder)
+        decision.changes.import_progress.append(self._progress(group, row.row, decision))
+        self.services.store.commit(decision.changes)
+
+    def _commit(self, attempt: Callable[[], None]) -> None:
+        try:
+            commit_with_retries(attempt)
+        except CommitConflict as conflict:
+            if "import_row" in conflict.reasons:
+                raise BatchInterrupted from None  # another delivery moved the batch on first
+            raise
+
+    # ---------------------------------------------------------------- one heavy row
+    def _decide(
+        self, row: import_csv.ParsedRow, key: str, fingerprint: str, holder: ChildRecord | None
+    ) -> _Decision:
+        services, caller = self.services, self.caller
+        link = self.ports.imports.links([key]).get(key)
+        previous = link.child_id if link else None
+        current = services.store.records.get_child(link.child_id) if link else None
+        if current is not None and self._own_active(current):
+            return self._apply(current, row, key, fingerprint, previous)
+        identity = identity_dict(row.request)
+        if holder is not None:
+            matched = [holder]
+        else:
+            found = lookup(services, identity, active_only=True)
+            matched = found.records[:1] if found.outcome == Outcome.MATCH else []
+        if not matched:
+            record, changes = registration(
+                services, caller, row.request, identity, details={"import_id": self.job.import_id}
+            )
+            return _Decision("created", changes, links=[(self._link(key, record, fingerprint), previous)])
+        record = matched[0]
+        if record.org == caller.org:
+            other = self.ports.imports.link_of_child(record.child_id)
+            if other is not None and other != key:
+                reject = Reject(
+                    row=row.row,
+                    local_id=row.local_id,
+                    code=RejectCode.CHILD_UNDER_OTHER_LOCAL_ID,
+                    field="local_id",
+                )
+                return _Decision("rejected", Changes(), rejects=[reject])
+            return self._apply(record, row, key, fingerprint, previous)
+        # Another organisation's child: shown like a search result, audited and notified as one.
+        changes = Changes()
+        reveal_duplicates(services, caller, matched, changes, "import_duplicate")
+        signposts = signposts_for(matched, Outcome.MATCH, caller, services.store.directory)
+        duplicate = DuplicateRow(row=row.row, local_id=row.local_id, signposts=signposts)
+        return _Decision("duplicates", changes, duplicates=[duplicate])
+
+    def _apply(
+        self, record: ChildRecord, row: import_csv.ParsedRow, key: str, fingerprint: str, previous: str | None
+    ) -> _Decision:
+        """The organisation's own record, brought in line with the row (if it differs)."""
+        link = [(self._link(key, record, fingerprint), previous)]
+        wanted = self._differences(record, row.request)
+        if wanted is None:
+            return _Decision("unchanged", Changes(), links=link)
+        _, changes = correction(
+            self.services, self.caller, record, wanted, details={"import_id": self.job.import_id}
+        )
+        return _Decision("updated", changes, links=link)
+
+    def _differences(self, record: ChildRecord, request: RegisterRequest) -> UpdateRequest | None:
+        current = open_identity(self.services.cipher, record.child_id, record.identity)
+        wanted = identity_dict(request)
+        changed: dict[str, Any] = {
+            name: wanted.get(name)
+            for name in IDENTITY_FIELDS
+            if name != "other_names" and wanted.get(name) != current.get(name)
+        }
+        categories = [c.value for c in request.categories]
+        if sorted(categories) != sorted(record.categories):
+            changed["categories"] = categories
+        if request.review_by != record.review_by:
+            changed["review_by"] = request.review_by.isoformat()
+        return UpdateRequest.model_validate(changed) if changed else None
+
+    def _guard_holder(self, request: RegisterRequest) -> ChildRecord | None:
+        guard = nhs_index(self.services.indexer, identity_dict(request))
+        child_id = self.ports.imports.guard_holder(guard) if guard else None
+        record = self.services.store.records.get_child(child_id) if child_id else None
+        return record if record is not None and record.status == "active" else None
+
+    # ---------------------------------------------------------------- helpers
+    def _own_active(self, record: ChildRecord | None) -> bool:
+        return record is not None and record.status == "active" and record.org == self.caller.org
+
+    def _local_key(self, local_id: str) -> str:
+        """The (organisation, local_id) identity, as a keyed HMAC: the local_id is not stored."""
+        return self.services.indexer.index(f"import-local-id:{self.caller.org}\x1f{local_id}")
+
+    def _fingerprint(self, request: RegisterRequest) -> str:
+        """What the row says about the child, as a keyed HMAC: equal rows, equal fingerprints."""
+        state = {
+            **identity_dict(request),
+            "categories": sorted(c.value for c in request.categories),
+            "review_by": request.review_by.isoformat(),
+        }
+        return self.services.indexer.index(
+            "import-row:" + json.dumps(state, sort_keys=True, separators=(",", ":"))
+        )
+
+    def _link(self, key: str, record: ChildRecord, fingerprint: str) -> LocalIdLink:
+        return LocalIdLink(
+            key=key,
+            org=self.caller.org,
+            child_id=record.child_id,
+            fingerprint=fingerprint,
+            import_id=self.job.import_id,
+        )
+
+
+def import_batch(
+    services: Services, ports: ImportPorts, message: BatchMessage, *, time_left: Callable[[], float]
+) -> bool:
+    """Import one batch (or what is left of it). False if its import no longer exists."""
+    job = ports.imports.get_job(message.import_id)
+    if job is None:
+        return False
+    progress = ports.imports.get_batch(message.import_id, message.plan.batch)
+    if progress is None or not (progress.done or progress.failed):
+        run = _BatchRun(services, ports, job, message.plan, time_left)
+        run.run(progress.next_row if progress else message.plan.first_row)
+    complete_if_done(services, ports, job)
+    return True
+
+
+def complete_if_done(services: Services, ports: ImportPorts, job: ImportJob) -> bool:
+    """Once every batch is done, the file is deleted and the completion time recorded."""
+    batches = ports.imports.batches(job.import_id)
+    if sum(1 for b in batches if b.done) < job.batches:
+        return False
+    ports.uploads.delete(job.object_key)  # first: a retry after a failure here still deletes it
+    ports.imports.mark_completed(job.import_id, services.now().isoformat())
+    return True
+
+
+def give_up(ports: ImportPorts, message: BatchMessage) -> None:
+    """The message's last delivery failed: mark its batch failed, so the import reports it."""
+    job = ports.imports.get_job(message.import_id)
+    if job is None:
+        return
+    progress = ports.imports.get_batch(message.import_id, message.plan.batch)
+    if progress is not None and progress.done:
+        return
+    plan = message.plan
+    ports.imports.mark_failed(
+        progress
+        or BatchProgress(batch=plan.batch, next_row=plan.first_row, last_row=plan.last_row, rows=plan.rows),
+        message.import_id,
+        job.expires_at,
+    )
+
+
+def stopwatch(seconds: float) -> Callable[[], float]:
+    """A time_left for callers without a Lambda context (tests, the local stack's feeder)."""
+    deadline = time.monotonic() + seconds
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
+    return left
