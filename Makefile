@@ -8,7 +8,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-notifications deploy clean
+.PHONY: help venv local test test-fast test-slow lint openapi bench bench-matching bench-notifications bench-import import-sample deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ local: $(STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS
 test: $(STAMP) ## run every test (unit, integration, API over HTTP) with coverage
 	$(BIN)/python scripts/build_openapi.py --check
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered -q
+
+test-slow: $(STAMP) ## the long tests left out of `make test` (a 25,000-row import end to end on moto)
+	$(BIN)/python -m pytest -m slow -q -s
 
 test-fast: $(STAMP) ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
@@ -50,6 +53,12 @@ bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then t
 
 bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
 	$(BIN)/python tests/bench/bench_notifications.py
+
+bench-import: $(STAMP) ## bulk import: rows/s against moto, AWS calls per row, projected time and cost on AWS
+	$(BIN)/python tests/bench/bench_import.py
+
+import-sample: $(STAMP) ## rewrite docs/import-sample.csv with review dates counted from today
+	$(BIN)/python scripts/import_sample.py
 
 deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
 	sam build

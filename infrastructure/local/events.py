@@ -8,6 +8,7 @@ import base64
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +102,15 @@ def _forwarded_headers(request: HttpRequest) -> list[tuple[str, str]]:
     return kept + list(added.items())
 
 
+def _body(raw: bytes, *, binary: bool) -> tuple[str, bool]:
+    """API Gateway hands a body over base64-encoded when its type is one of the API's binary
+    media types, or when it is not text; otherwise as text."""
+    if not binary:
+        with suppress(UnicodeDecodeError):
+            return raw.decode("utf-8"), False
+    return base64.b64encode(raw).decode("ascii"), True
+
+
 def proxy_event(
     route: Route,
     request: HttpRequest,
@@ -112,11 +122,9 @@ def proxy_event(
     query, multi_query = _single_and_multi(request.query)
     body: str | None = None
     is_base64 = False
+    media = (_header(request, "Content-Type") or "").split(";", 1)[0].strip().lower()
     if request.body:
-        try:
-            body = request.body.decode("utf-8")
-        except UnicodeDecodeError:  # binary: API Gateway hands it over base64-encoded
-            body, is_base64 = base64.b64encode(request.body).decode("ascii"), True
+        body, is_base64 = _body(request.body, binary=media in route.binary_media_types)
     context = _request_context(route, request)
     if authorizer is not None:
         context["authorizer"] = dict(authorizer)

@@ -41,15 +41,26 @@ class Route:
     function: FunctionSpec
     authorised: bool  # False for `Auth: {Authorizer: NONE}`
     event_name: str  # the key under Events in the template
+    # The API's BinaryMediaTypes: a body of one of these types reaches the function base64-encoded.
+    binary_media_types: frozenset[str] = frozenset()
     _pattern: re.Pattern[str] = field(repr=False, compare=False, default=re.compile(""))
     _names: tuple[str, ...] = field(repr=False, compare=False, default=())
 
     @classmethod
     def build(
-        cls, method: str, resource: str, function: FunctionSpec, authorised: bool, event_name: str
+        cls,
+        method: str,
+        resource: str,
+        function: FunctionSpec,
+        authorised: bool,
+        event_name: str,
+        *,
+        binary_media_types: frozenset[str] = frozenset(),
     ) -> Route:
         pattern, names = _compile(resource)
-        return cls(method.upper(), resource, function, authorised, event_name, pattern, names)
+        return cls(
+            method.upper(), resource, function, authorised, event_name, binary_media_types, pattern, names
+        )
 
     def path_parameters(self, path: str) -> dict[str, str] | None:
         """The decoded ``{variables}`` of ``path`` if this route's resource matches it, else None."""
@@ -136,6 +147,7 @@ def routes_from_template(template: Mapping[str, Any]) -> RouteTable:
     resources: Mapping[str, Any] = template.get("Resources", {})
     functions: dict[str, FunctionSpec] = {}
     routes: list[Route] = []
+    binary = _binary_media_types(resources)
     for logical_id, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
@@ -148,7 +160,16 @@ def routes_from_template(template: Mapping[str, Any]) -> RouteTable:
             api = event.get("Properties", {})
             auth = api.get("Auth") or {}
             authorised = str(auth.get("Authorizer", "")).upper() != "NONE"
-            routes.append(Route.build(str(api["Method"]), str(api["Path"]), spec, authorised, event_name))
+            routes.append(
+                Route.build(
+                    str(api["Method"]),
+                    str(api["Path"]),
+                    spec,
+                    authorised,
+                    event_name,
+                    binary_media_types=binary,
+                )
+            )
     routes.sort(key=lambda r: r.specificity)
     authorizer_id, identity_headers = _default_authorizer(template)
     return RouteTable(
@@ -203,6 +224,16 @@ def _function_of(arn: Any) -> str | None:
         target = arn["Fn::GetAtt"]
         return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
     return None
+
+
+def _binary_media_types(resources: Mapping[str, Any]) -> frozenset[str]:
+    """The API's BinaryMediaTypes (SAM writes `/` as `~1`)."""
+    found: set[str] = set()
+    for resource in resources.values():
+        if resource.get("Type") == "AWS::Serverless::Api":
+            types = resource.get("Properties", {}).get("BinaryMediaTypes") or []
+            found |= {str(t).replace("~1", "/").lower() for t in types}
+    return frozenset(found)
 
 
 def _gateway_headers(resources: Mapping[str, Any]) -> dict[str, str]:

@@ -10,6 +10,7 @@ that invoke the authorizer with a sample put a fresh token in its place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -36,6 +37,12 @@ CHILD_ID = "3f2a9c5e8b7d4e01a6c2b9d8e7f60514"
 SEARCH_ID = "9b1e4d7a2c8f4a6e8d3b5c7e9f1a2b3c"
 TRANSFER_ID = "5c7e9a1b3d5f4e6a8c0b2d4f6a8c0e1d"
 NOTIFICATION_ID = f"20260115T090000Z-{'7d9f1b3c5e7a4c8e9f0a1b2c3d4e5f60'}"
+IMPORT_ID = "0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d"
+IMPORT_CSV = (
+    b"local_id,given_names,family_name,date_of_birth,sex,nhs_number,postcode,categories,review_by\r\n"
+    b"CAM-0001,Amelia Rose,Example,2015-03-14,female,9990001235,NW1 2DB,child_protection_plan,2026-07-15\r\n"
+    b"CAM-0002,Noah,Sample,2013-11-02,male,,,child_in_need;looked_after,2026-06-30\r\n"
+)
 
 CHILD = {
     "given_names": "Amelia Rose",
@@ -181,6 +188,9 @@ SAMPLES: dict[str, tuple[str, Caller | None, dict[str, str], dict[str, str], Any
             "active": True,
         },
     ),
+    "StartImport": ("imports-start", CAMDEN_SW, {}, {}, IMPORT_CSV),
+    "ListImports": ("imports-list", CAMDEN_SW, {}, {"limit": "20"}, None),
+    "GetImport": ("imports-get", CAMDEN_SW, {"import_id": IMPORT_ID}, {"limit": "100"}, None),
     "Health": ("inbox-health", None, {}, {}, None),
     "OpenApi": ("inbox-openapi", None, {}, {}, None),
 }
@@ -199,7 +209,9 @@ def _request(route: Route, caller: Caller | None, path: str, query: dict[str, st
     ]
     if caller is not None:
         headers.append(("Authorization", f"Bearer {PLACEHOLDER_TOKEN}"))
-    if body is not None:
+    if isinstance(body, bytes):
+        headers.append(("Content-Type", "text/csv"))
+    elif body is not None:
         headers.append(("Content-Type", "application/json"))
     if route.event_name == "RegisterChild":
         headers.append(("Idempotency-Key", "c3d6e1f0-2b4a-4c8e-9a7f-5d1b3e6c8a20"))
@@ -208,7 +220,7 @@ def _request(route: Route, caller: Caller | None, path: str, query: dict[str, st
         path=path,
         headers=headers,
         query=list(query.items()),
-        body=json.dumps(body).encode() if body is not None else None,
+        body=body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None,
         source_ip="203.0.113.24",  # documentation range (RFC 5737)
         request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"signpost-sample/{route.event_name}")),
         received_ms=RECEIVED_MS,
@@ -307,11 +319,50 @@ def clock_schedule_event() -> dict[str, Any]:
     }
 
 
+def import_worker_event() -> dict[str, Any]:
+    """Two batch messages of an import, as the SQS event source mapping delivers them."""
+    batches = [
+        {"first_row": 2, "last_row": 101, "start": 96, "end": 10412, "rows": 100, "duplicate_rows": []},
+        {
+            "first_row": 102,
+            "last_row": 201,
+            "start": 10414,
+            "end": 20730,
+            "rows": 100,
+            "duplicate_rows": [150],
+        },
+    ]
+    records = []
+    for number, batch in enumerate(batches, start=1):
+        body = json.dumps({"import_id": IMPORT_ID, "batch": number, **batch}, separators=(",", ":"))
+        message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"signpost-sample/import/{number}"))
+        records.append(
+            {
+                "messageId": message_id,
+                "receiptHandle": f"AQEB{message_id.replace('-', '')}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(RECEIVED_MS),
+                    "SenderId": "AROAEXAMPLEIMPORTS:signpost-local-imports",
+                    "ApproximateFirstReceiveTimestamp": str(RECEIVED_MS + 40),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:signpost-local-imports",
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
 def all_events() -> dict[str, dict[str, Any]]:
     return {
         **api_events(),
         "notifier-stream": notifier_stream_event(),
         "clock-schedule": clock_schedule_event(),
+        "import-worker-batches": import_worker_event(),
     }
 
 

@@ -16,12 +16,15 @@ identity value appears in any output.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 import json
 import random
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -91,6 +94,18 @@ def identity_values(body: Any) -> set[str]:
         if isinstance(alias, dict):
             values |= identity_values(alias)
     return values
+
+
+def csv_rows(data: Any) -> list[dict[str, str]]:
+    """The rows of a CSV body (an import upload) as dicts; [] for anything else."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    if not isinstance(data, str) or "\n" not in data:
+        return []
+    rows: list[dict[str, str]] = []
+    with suppress(csv.Error):  # a deliberately broken body: the rows before the break still count
+        rows.extend(csv.DictReader(io.StringIO(data)))
+    return rows
 
 
 def _forms(name: str, value: str) -> set[str]:
@@ -166,6 +181,7 @@ def _pii_ledger(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
     def recording(self: LocalStack, method: str, path: str, json: Any = None, *args: Any, **kwargs: Any):
         LEDGER.add_identity_values(test, json)
+        LEDGER.add_identity_values(test, csv_rows(kwargs.get("data")))  # an import upload
         response: requests.Response = original(self, method, path, json, *args, **kwargs)
         if response.status_code >= 400:
             LEDGER.add_output(test, "error_body", response.text)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayProxyEvent,
     DynamoDBStreamEvent,
     EventBridgeEvent,
+    SQSEvent,
 )
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from pydantic import BaseModel
 from signpost.authz import Caller
+from signpost.logic.import_worker import BatchMessage
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.organisation import OrganisationIn
 from signpost.models.search import BreakGlassRequest, SearchRequest
@@ -104,7 +106,12 @@ def test_api_samples_are_rest_proxy_events(name: str, event: dict[str, Any]) -> 
         assert proxy.get_header_value("authorization", "").startswith("Bearer ")
     else:
         assert "authorizer" not in event["requestContext"]
-    if event["body"] is not None:
+    if event["body"] is not None and route.event_name == "StartImport":
+        # text/csv is one of the API's binary media types: it arrives base64-encoded, byte for byte
+        assert proxy.get_header_value("content-type", "") == "text/csv"
+        assert proxy.is_base64_encoded
+        assert proxy.decoded_body.startswith("local_id,given_names,")
+    elif event["body"] is not None:
         assert proxy.get_header_value("content-type", "") == "application/json"
         assert isinstance(proxy.json_body, dict)
 
@@ -153,6 +160,19 @@ def test_the_notifier_sample_passes_the_templates_stream_filter() -> None:
         image = record.dynamodb.new_image
         assert image["pk"] == f"OUTBOX#{image['intent_id']}"
         assert {"to_org", "type", "created_at"} <= set(image)
+
+
+def test_the_import_worker_sample_is_an_sqs_event_of_batch_messages() -> None:
+    event = SQSEvent(load("import-worker-batches"))
+    properties = parsed_template()["Resources"]["ImportWorkerFunction"]["Properties"]
+    (source,) = [e["Properties"] for e in properties["Events"].values() if e["Type"] == "SQS"]
+    records = list(event.records)
+    assert len(records) == source["BatchSize"]
+    for record in records:
+        assert record.event_source == "aws:sqs"
+        assert int(record.attributes.approximate_receive_count) >= 1
+        message = BatchMessage.parse(json.loads(record.body))
+        assert message.plan.first_row <= message.plan.last_row
 
 
 def test_the_clock_sample_is_a_scheduled_event() -> None:

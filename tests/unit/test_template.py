@@ -27,8 +27,10 @@ FUNCTIONS = {
     "InboxFunction": "inbox",
     "NotifierFunction": "notifier",
     "ClockFunction": "clock",
+    "ImportsFunction": "imports",
+    "ImportWorkerFunction": "import_worker",
 }
-# API.md's routes (imports are not deployed) -> the function that serves them.
+# API.md's routes -> the function that serves them.
 ROUTES = {
     ("POST", "/v1/children"): "RecordsFunction",
     ("GET", "/v1/children/{child_id}"): "RecordsFunction",
@@ -49,6 +51,9 @@ ROUTES = {
     ("PUT", "/v1/organisations/{code}"): "InboxFunction",
     ("GET", "/health"): "InboxFunction",
     ("GET", "/openapi.json"): "InboxFunction",
+    ("POST", "/v1/imports"): "ImportsFunction",
+    ("GET", "/v1/imports"): "ImportsFunction",
+    ("GET", "/v1/imports/{import_id}"): "ImportsFunction",
 }
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
 ENV_VARS = {
@@ -291,6 +296,8 @@ def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
         "InboxFunction": {"gsi1", "gsi2"},
         "NotifierFunction": set(),
         "ClockFunction": {"gsi1", "gsi2"},
+        "ImportsFunction": set(),
+        "ImportWorkerFunction": {"blind-index"},
     }
     for function, indexes in expected.items():
         granted = set()
@@ -302,10 +309,11 @@ def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
 
 def test_only_named_roles_use_the_data_and_blind_index_keys(resources: dict[str, Any]) -> None:
     records, search = function_role(resources, "RecordsFunction"), function_role(resources, "SearchFunction")
-    assert who_may(resources, "DataKey", "kms:Decrypt") == {records, search}
-    assert who_may(resources, "DataKey", "kms:GenerateDataKey") == {records}  # search never encrypts
+    worker = function_role(resources, "ImportWorkerFunction")  # registers imported rows
+    assert who_may(resources, "DataKey", "kms:Decrypt") == {records, search, worker}
+    assert who_may(resources, "DataKey", "kms:GenerateDataKey") == {records, worker}  # search never encrypts
     assert who_may(resources, "DataKey", "kms:CreateGrant") == set()
-    assert who_may(resources, "BlindIndexKey", "kms:GenerateMac") == {records, search}
+    assert who_may(resources, "BlindIndexKey", "kms:GenerateMac") == {records, search, worker}
     # ... and no identity policy opens either key to anyone else.
     for holder, statement in role_statements(resources):
         assert not refs(statement["Resource"]) & {"DataKey", "BlindIndexKey", "ConfigKey"}, holder
@@ -450,7 +458,8 @@ def test_waf_protects_the_stage(resources: dict[str, Any]) -> None:
     assert managed >= {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     statements = [r["Statement"] for r in acl["Rules"]]
     assert any(s.get("RateBasedStatement", {}).get("AggregateKeyType") == "IP" for s in statements)
-    assert any(s.get("SizeConstraintStatement", {}).get("Size") == 65536 for s in statements)
+    nested = [inner for s in statements for inner in (s, *s.get("AndStatement", {}).get("Statements", []))]
+    assert any(s.get("SizeConstraintStatement", {}).get("Size") == 65536 for s in nested)
     association = resources["WebAclAssociation"]["Properties"]
     assert "SignpostApi.Stage" in json.dumps(association["ResourceArn"])
     logging_config = resources["WebAclLogging"]["Properties"]
@@ -497,9 +506,137 @@ def test_sam_transform_succeeds_offline() -> None:
     assert not [k for k in kinds if k.startswith("AWS::Serverless::")]
     assert kinds.count("AWS::Lambda::Function") == len(FUNCTIONS)
     assert transformed["SignpostApiapiStage"]["Properties"]["StageName"] == "api"
-    (mapping,) = [r for r in transformed.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+    mappings = [
+        r["Properties"] for r in transformed.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    (stream,) = [m for m in mappings if "DestinationConfig" in m]
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["NotifierFailureQueue", "Arn"]
     }
+    (queue,) = [m for m in mappings if m is not stream]
+    assert queue["EventSourceArn"] == {"Fn::GetAtt": ["ImportQueue", "Arn"]}
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # checkov reads skips from Metadata: the translator must carry them to what it generates.
     assert transformed["RecordsFunction"]["Metadata"]["checkov"]["skip"]
+
+
+# ------------------------------------------------------------------ bulk import
+
+
+def test_import_uploads_are_encrypted_private_tls_only_and_expire(resources: dict[str, Any]) -> None:
+    bucket = resources["ImportsBucket"]["Properties"]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert refs(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == {"PlatformKey"}
+    assert rule["BucketKeyEnabled"] is True
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    expiry = [
+        r
+        for r in bucket["LifecycleConfiguration"]["Rules"]
+        if r["Status"] == "Enabled" and "ExpirationInDays" in r
+    ]
+    assert [r["ExpirationInDays"] for r in expiry] == [7]
+    assert expiry[0]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": 1
+    }  # a deleted upload does not linger
+    policy = resources["ImportsBucketPolicy"]["Properties"]
+    assert refs(policy["Bucket"]) == {"ImportsBucket"}
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    tls = statements["DenyWithoutTls"]
+    assert (tls["Effect"], tls["Action"], tls["Condition"]) == (
+        "Deny",
+        "s3:*",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+    assert statements["DenyUnencryptedUploads"]["Condition"] == {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
+    }
+
+
+def test_import_queue_retries_then_dead_letters_and_is_alarmed(resources: dict[str, Any]) -> None:
+    queue = resources["ImportQueue"]["Properties"]
+    worker = resources["ImportWorkerFunction"]["Properties"]
+    assert refs(queue["RedrivePolicy"]["deadLetterTargetArn"]) == {"ImportDeadLetterQueue"}
+    # the worker marks a batch failed on its last delivery: it must know the queue's count
+    assert (
+        int(worker["Environment"]["Variables"]["IMPORT_MAX_RECEIVES"])
+        == queue["RedrivePolicy"]["maxReceiveCount"]
+    )
+    # Lambda's advice for SQS event sources: visibility at least 6x the function's timeout
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert worker["Timeout"] <= 900
+    (event,) = worker["Events"].values()
+    assert event["Type"] == "SQS"
+    assert refs(event["Properties"]["Queue"]) == {"ImportQueue"}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarm = resources["ImportFailuresAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert refs(alarm["Dimensions"]) == {"ImportDeadLetterQueue"}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    policy = resources["ImportQueuePolicy"]["Properties"]
+    assert refs(policy["Queues"]) == {"ImportQueue", "ImportDeadLetterQueue"}
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def _granted(resources: dict[str, Any], function: str) -> dict[str, set[str]]:
+    """Actions by the resource (logical id) they are granted on, for a function's role."""
+    granted: dict[str, set[str]] = {}
+    for statement in statements_of_role(resources, function_role(resources, function)):
+        for target in refs(statement["Resource"]) or {"*"}:
+            granted.setdefault(target, set()).update(as_list(statement["Action"]))
+    return granted
+
+
+def test_import_roles_hold_only_what_each_side_does(resources: dict[str, Any]) -> None:
+    api, worker = _granted(resources, "ImportsFunction"), _granted(resources, "ImportWorkerFunction")
+    assert api["ImportsBucket"] == {"s3:PutObject"}
+    assert api["ImportQueue"] == {"sqs:SendMessage"}
+    assert not {"DirectoryTable", "DataKey", "BlindIndexKey"} & set(api)
+    assert worker["ImportsBucket"] == {"s3:GetObject", "s3:DeleteObject"}
+    assert worker["ImportQueue"] == {
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"
+    }  # fmt: skip
+    assert "sqs:SendMessage" not in worker.get("ImportQueue", set())
+    assert worker["PlatformKey"] == {"kms:Decrypt"}
+    assert api["PlatformKey"] == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_import_functions_are_told_where_the_bucket_key_and_queue_are(resources: dict[str, Any]) -> None:
+    api = resources["ImportsFunction"]["Properties"]["Environment"]["Variables"]
+    worker = resources["ImportWorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert refs(api["IMPORTS_BUCKET"]) == refs(worker["IMPORTS_BUCKET"]) == {"ImportsBucket"}
+    assert refs(api["IMPORTS_KEY_ID"]) == refs(worker["IMPORTS_KEY_ID"]) == {"PlatformKey"}
+    assert refs(api["IMPORTS_QUEUE_URL"]) == {"ImportQueue"}
+
+
+def test_the_api_passes_csv_through_and_waf_lets_only_imports_exceed_64_kb(resources: dict[str, Any]) -> None:
+    assert resources["SignpostApi"]["Properties"]["BinaryMediaTypes"] == ["text~1csv"]
+    rules = {r["Name"]: r for r in resources["WebAcl"]["Properties"]["Rules"]}
+    general = rules["BodyOver64KB"]["Statement"]["AndStatement"]["Statements"]
+    assert general[0]["SizeConstraintStatement"]["Size"] == 65536
+    exempt = general[1]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert (exempt["PositionalConstraint"], exempt["SearchString"]) == ("ENDS_WITH", "/v1/imports")
+    imports = rules["ImportOver4MB"]
+    assert imports["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
+    body_key = imports["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"]
+    assert (
+        json.loads(resources["WebAcl"]["Properties"]["CustomResponseBodies"][body_key]["Content"])["status"]
+        == 413
+    )
+
+
+@pytest.mark.parametrize(
+    ("length", "blocked"),
+    [(0, False), (65537, False), (4_194_304, False), (4_194_305, True), (4_194_310, True), (4_195_000, True),
+     (4_200_000, True), (4_999_999, True), (5_000_000, True), (9_999_999, True), (10_485_760, True),
+     (999_999, False), (4_194_299, False), (4_100_000, False), (1_000_000, False)],
+)  # fmt: skip
+def test_waf_size_rule_blocks_exactly_the_uploads_over_4_mib(
+    resources: dict[str, Any], length: int, blocked: bool
+) -> None:
+    rules = {r["Name"]: r for r in resources["WebAcl"]["Properties"]["Rules"]}
+    (_, regex) = rules["ImportOver4MB"]["Statement"]["AndStatement"]["Statements"]
+    pattern = re.compile(regex["RegexMatchStatement"]["RegexString"])
+    assert bool(pattern.fullmatch(str(length))) is blocked

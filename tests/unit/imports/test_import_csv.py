@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from importlib import resources
 
 import pytest
 from signpost.errors import BadRequest
@@ -212,3 +214,14 @@ def test_a_reject_never_carries_the_value() -> None:
         text = " ".join(r.model_dump_json() for r in result.rejects)
         for value in ("Kalo", "Testchild", "2015-03-14", "9990000018", "NW1", "girl", "vip", "123"):
             assert value not in text
+
+
+def test_the_openapi_document_lists_every_reject_code_with_its_meaning() -> None:
+    document = json.loads(resources.files("signpost").joinpath("openapi.json").read_text(encoding="utf-8"))
+    schema = document["components"]["schemas"]["RejectCode"]
+    assert schema["enum"] == [c.value for c in RejectCode]
+    for code in RejectCode:
+        assert f"`{code.value}`" in schema["description"]
+    post = document["paths"]["/v1/imports"]["post"]
+    assert list(post["requestBody"]["content"]) == ["text/csv"]
+    assert {"202", "400", "413", "415"} <= set(post["responses"])

@@ -90,19 +90,22 @@ def import_ops(table: str, changes: Changes) -> list[tuple[str, dict[str, Any]]]
 
 
 def _batch_update(table: str, progress: RowProgress) -> dict[str, Any]:
-    """Move the batch from `from_row` to past `to_row` and add the counts, only if nobody did."""
-    names = {"#rows": "rows"}
+    """Move the batch from `from_row` to past `to_row` and add the counts, only if nobody did.
+
+    The expression stays small: every row's transaction carries it.
+    """
+    names: dict[str, str] = {}
     values: dict[str, Any] = {
         ":from": {"N": str(progress.from_row)},
         ":next": {"N": str(progress.to_row + 1)},
-        ":first": {"N": str(progress.first_row)},
-        ":last": {"N": str(progress.last_row)},
-        ":rows": {"N": str(progress.rows)},
     }
-    sets = ["next_row = :next", "first_row = :first", "last_row = :last", "#rows = :rows"]
-    if progress.expires_at is not None:
-        sets.append("expires_at = :expires")
-        values[":expires"] = {"N": str(progress.expires_at)}
+    sets = ["next_row = :next"]
+    condition = "next_row = :from"
+    if progress.from_row == progress.first_row:  # the batch's first commit creates its item
+        condition = "attribute_not_exists(next_row) OR next_row = :from"
+        if progress.expires_at is not None:
+            sets.append("expires_at = :expires")
+            values[":expires"] = {"N": str(progress.expires_at)}
     adds = []
     for name in COUNTERS:
         count = progress.counts.get(name, 0)
@@ -111,19 +114,16 @@ def _batch_update(table: str, progress: RowProgress) -> dict[str, Any]:
             names[f"#{name}"] = name
             values[f":{name}"] = {"N": str(count)}
     expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-    condition = "next_row = :from"
-    if progress.from_row == progress.first_row:
-        condition = "attribute_not_exists(next_row) OR next_row = :from"
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": key(import_pk(progress.import_id), batch_sk(progress.batch)),
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+    update: dict[str, Any] = {
+        "TableName": table,
+        "Key": key(import_pk(progress.import_id), batch_sk(progress.batch)),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
     }
+    if names:
+        update["ExpressionAttributeNames"] = names
+    return {"Update": update}
 
 
 def _detail_items(progress: RowProgress) -> Iterable[dict[str, Any]]:

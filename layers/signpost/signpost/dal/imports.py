@@ -161,25 +161,17 @@ class DynamoImports:
             return False
         return True
 
-    def mark_failed(self, progress: BatchProgress, import_id: str, expires_at: int | None) -> None:
+    def mark_failed(self, import_id: str, batch: int, expires_at: int | None) -> None:
         """The batch gave up (its last delivery failed): the import reports `failed`."""
-        values: dict[str, Any] = {
-            ":yes": {"BOOL": True},
-            ":next": {"N": str(progress.next_row)},
-            ":last": {"N": str(progress.last_row)},
-            ":rows": {"N": str(progress.rows)},
-        }
-        expression = (
-            "SET failed = :yes, next_row = if_not_exists(next_row, :next), last_row = :last, #rows = :rows"
-        )
+        values: dict[str, Any] = {":yes": {"BOOL": True}}
+        expression = "SET failed = :yes"
         if expires_at is not None:
             expression += ", expires_at = :expires"
             values[":expires"] = {"N": str(expires_at)}
         dynamodb().update_item(
             TableName=self.table,
-            Key=key(import_pk(import_id), batch_sk(progress.batch)),
+            Key=key(import_pk(import_id), batch_sk(batch)),
             UpdateExpression=expression,
-            ExpressionAttributeNames={"#rows": "rows"},
             ExpressionAttributeValues=values,
         )
 

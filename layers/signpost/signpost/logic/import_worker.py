@@ -23,7 +23,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from signpost.authz import Caller
@@ -40,7 +39,6 @@ from signpost.models.common import Outcome
 from signpost.models.domain import Changes, ChildRecord, CommitConflict
 from signpost.models.imports import (
     BatchPlan,
-    BatchProgress,
     DuplicateRow,
     ImportJob,
     LocalIdLink,
@@ -95,6 +93,20 @@ class _Group:
             len(self.rejects) >= LIGHT_ROWS_PER_COMMIT
             or self.to_row - self.from_row + 1 >= 2 * LIGHT_ROWS_PER_COMMIT
         )
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the batch read about a row's local_id: its link and linked record (`stale`: read again)."""
+
+    key: str
+    fingerprint: str
+    link: LocalIdLink | None
+    record: ChildRecord | None
+    stale: bool = False
+
+    def again(self) -> _Known:
+        return _Known(self.key, self.fingerprint, None, None, stale=True)
 
 
 @dataclass(frozen=True)
@@ -168,7 +180,7 @@ class _BatchRun:
                 else:
                     if len(group.rejects) > LIGHT_ROWS_PER_COMMIT // 2:
                         group = self._commit_group(group)
-                    group = self._commit_heavy(group, row, keys[row.row], fingerprint)
+                    group = self._commit_heavy(group, row, _Known(keys[row.row], fingerprint, link, current))
                     continue
             if group.full:
                 group = self._commit_group(group)
@@ -183,8 +195,6 @@ class _BatchRun:
             import_id=self.job.import_id,
             batch=self.plan.batch,
             first_row=self.plan.first_row,
-            last_row=self.plan.last_row,
-            rows=self.plan.rows,
             from_row=group.from_row,
             to_row=to_row,
             counts=dict(counts),
@@ -204,29 +214,35 @@ class _BatchRun:
             self._commit(attempt)
         return _Group(from_row=group.to_row + 1, to_row=group.to_row)
 
-    def _commit_heavy(self, group: _Group, row: import_csv.ParsedRow, key: str, fingerprint: str) -> _Group:
-        """The row's registration, correction or duplicate report, with the rows read before it."""
-        holder: ChildRecord | None = None
+    def _commit_heavy(self, group: _Group, row: import_csv.ParsedRow, known: _Known) -> _Group:
+        """The row's registration, correction or duplicate report, with the rows read before it.
+
+        The first attempt trusts the link and record read for the whole batch; the transaction's
+        conditions (the link's child, the record's version) catch anything that changed since,
+        and every later attempt reads them again.
+        """
+        attempts = [0]
+        holder: list[ChildRecord | None] = [None]
+
+        def attempt() -> None:
+            attempts[0] += 1
+            decision = self._decide(row, known if attempts[0] == 1 else known.again(), holder[0])
+            decision.changes.import_progress.append(self._progress(group, row.row, decision))
+            self.services.store.commit(decision.changes)
+
         for tries in range(_LINK_RETRIES + 1):
             try:
-                self._commit(partial(self._attempt_heavy, group, row, key, fingerprint, holder))
+                self._commit(attempt)
                 return _Group(from_row=row.row + 1, to_row=row.row)
             except CommitConflict as conflict:
                 if tries == _LINK_RETRIES:
                     raise
                 if "nhs_guard" in conflict.reasons:
                     # Another active record holds the NHS number without matching: it is that child.
-                    holder = self._guard_holder(row.request)
+                    holder[0] = self._guard_holder(row.request)
                 elif "local_id" not in conflict.reasons:
                     raise
         raise AssertionError("unreachable")
-
-    def _attempt_heavy(
-        self, group: _Group, row: import_csv.ParsedRow, key: str, fingerprint: str, holder: ChildRecord | None
-    ) -> None:
-        decision = self._decide(row, key, fingerprint, holder)
-        decision.changes.import_progress.append(self._progress(group, row.row, decision))
-        self.services.store.commit(decision.changes)
 
     def _commit(self, attempt: Callable[[], None]) -> None:
         try:
@@ -237,13 +253,15 @@ class _BatchRun:
             raise
 
     # ---------------------------------------------------------------- one heavy row
-    def _decide(
-        self, row: import_csv.ParsedRow, key: str, fingerprint: str, holder: ChildRecord | None
-    ) -> _Decision:
+    def _decide(self, row: import_csv.ParsedRow, known: _Known, holder: ChildRecord | None) -> _Decision:
         services, caller = self.services, self.caller
-        link = self.ports.imports.links([key]).get(key)
+        if known.stale:
+            link = self.ports.imports.links([known.key]).get(known.key)
+            current = services.store.records.get_child(link.child_id) if link else None
+        else:
+            link, current = known.link, known.record
+        key, fingerprint = known.key, known.fingerprint
         previous = link.child_id if link else None
-        current = services.store.records.get_child(link.child_id) if link else None
         if current is not None and self._own_active(current):
             return self._apply(current, row, key, fingerprint, previous)
         identity = identity_dict(row.request)
@@ -347,9 +365,9 @@ def import_batch(
     if job is None:
         return False
     progress = ports.imports.get_batch(message.import_id, message.plan.batch)
-    if progress is None or not (progress.done or progress.failed):
+    if progress is None or not (job.finished(progress) or progress.failed):
         run = _BatchRun(services, ports, job, message.plan, time_left)
-        run.run(progress.next_row if progress else message.plan.first_row)
+        run.run(progress.next_row if progress and progress.next_row else message.plan.first_row)
     complete_if_done(services, ports, job)
     return True
 
@@ -357,7 +375,7 @@ def import_batch(
 def complete_if_done(services: Services, ports: ImportPorts, job: ImportJob) -> bool:
     """Once every batch is done, the file is deleted and the completion time recorded."""
     batches = ports.imports.batches(job.import_id)
-    if sum(1 for b in batches if b.done) < job.batches:
+    if sum(1 for b in batches if job.finished(b)) < job.batches:
         return False
     ports.uploads.delete(job.object_key)  # first: a retry after a failure here still deletes it
     ports.imports.mark_completed(job.import_id, services.now().isoformat())
@@ -370,15 +388,9 @@ def give_up(ports: ImportPorts, message: BatchMessage) -> None:
     if job is None:
         return
     progress = ports.imports.get_batch(message.import_id, message.plan.batch)
-    if progress is not None and progress.done:
+    if progress is not None and job.finished(progress):
         return
-    plan = message.plan
-    ports.imports.mark_failed(
-        progress
-        or BatchProgress(batch=plan.batch, next_row=plan.first_row, last_row=plan.last_row, rows=plan.rows),
-        message.import_id,
-        job.expires_at,
-    )
+    ports.imports.mark_failed(message.import_id, message.plan.batch, job.expires_at)
 
 
 def stopwatch(seconds: float) -> Callable[[], float]:

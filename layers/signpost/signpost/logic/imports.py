@@ -57,6 +57,7 @@ def start_import(services: Services, ports: ImportPorts, caller: Caller, data: b
         batches=len(plan.batches),
         columns=plan.columns,
         object_key=f"{caller.org}/{import_id}.csv",
+        batch_last_rows=[batch.last_row for batch in plan.batches],
         expires_at=int((now + dt.timedelta(days=services.settings.import_report_days)).timestamp()),
     )
     ports.uploads.put(job.object_key, data)
@@ -81,7 +82,7 @@ def start_import(services: Services, ports: ImportPorts, caller: Caller, data: b
 def summarise(job: ImportJob, batches: list[BatchProgress], now: dt.datetime) -> ImportSummary:
     """Counts and status from the batches' own counters (a batch has an item once it started)."""
     counts = {name: sum(getattr(b, name) for b in batches) for name in BatchProgress.counters()}
-    done = sum(1 for b in batches if b.done)
+    done = sum(1 for b in batches if job.finished(b))
     if done == job.batches:
         status = ImportStatus.COMPLETED
     elif any(b.failed for b in batches) or (

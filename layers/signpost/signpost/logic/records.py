@@ -96,8 +96,9 @@ def registration(
     guard = nhs_index(services.indexer, identity)
     if guard:
         changes.add_nhs_guards.append((guard, child_id))
+    # A new child_id starts a new chain: no head to read.
     AuditTrail(services, caller).add(
-        changes, child_chain(child_id), "register", child_id=child_id, details=details
+        changes, child_chain(child_id), "register", new_chain=True, child_id=child_id, details=details
     )
     return record, changes
 

@@ -73,6 +73,9 @@ def reject_codes_description() -> str:
     )
 
 
+RejectCode.__doc__ = reject_codes_description()  # the enum's description in the OpenAPI document
+
+
 class ImportStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -95,7 +98,7 @@ class ImportAccepted(OutModel):
 class Reject(OutModel):
     row: int = Field(description="The row as a spreadsheet numbers it: the header is row 1.")
     local_id: str | None = None
-    code: RejectCode = Field(description=reject_codes_description())
+    code: RejectCode
     field: str | None = Field(default=None, description="The column at fault; null for the whole row.")
 
 
@@ -151,9 +154,13 @@ class ImportJob(BaseModel):
     batches: int
     columns: list[str]
     object_key: str
+    batch_last_rows: list[int]  # batch n ends at row batch_last_rows[n - 1]
     enqueued_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
     expires_at: int | None = None
+
+    def finished(self, progress: BatchProgress) -> bool:
+        return progress.next_row > self.batch_last_rows[progress.batch - 1]
 
 
 class BatchPlan(BaseModel):
@@ -172,14 +179,15 @@ class BatchPlan(BaseModel):
 
 
 class BatchProgress(BaseModel):
-    """How far one batch has got (item IMPORT#<id> / BATCH#<n>); absent until its first commit."""
+    """How far one batch has got (item IMPORT#<id> / BATCH#<n>); absent until its first commit.
+
+    Kept small on purpose: every row's transaction updates it.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     batch: int
-    next_row: int
-    last_row: int
-    rows: int
+    next_row: int = 0  # the first row not yet committed
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -190,10 +198,6 @@ class BatchProgress(BaseModel):
     @staticmethod
     def counters() -> tuple[str, ...]:
         return COUNTERS
-
-    @property
-    def done(self) -> bool:
-        return self.next_row > self.last_row
 
     @property
     def rows_done(self) -> int:
@@ -221,8 +225,6 @@ class RowProgress(BaseModel):
     import_id: str
     batch: int
     first_row: int  # the batch's first row: a batch item is created at its first commit
-    last_row: int
-    rows: int
     from_row: int
     to_row: int
     counts: dict[str, int] = Field(default_factory=dict)  # counter (COUNTERS) -> rows

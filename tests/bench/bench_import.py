@@ -1,0 +1,291 @@
+"""make bench-import: what a bulk import costs, measured in process against moto, projected to AWS.
+
+Imports a generated caseload (BENCH_IMPORT_ROWS rows, default 1,000: ~1% rejected, ~0.5%
+already active at another authority) through the real handlers (upload, then the queue fed
+to the worker), then uploads the same file again (every row unchanged, as a nightly re-sync
+would be). For each pass it prints rows/s in process, AWS calls per row by service and
+operation (counted with botocore event hooks), and estimated DynamoDB capacity units per row.
+
+From those counts it projects a 15,000-row file on AWS: the time per row is our own code's
+CPU time (the in-process time outside AWS calls) plus each call at an assumed in-region
+latency; the wall time spreads the rows over the worker's concurrency; the cost adds Lambda
+GB-seconds and requests, DynamoDB on-demand units, KMS, S3 and SQS requests at assumed list
+prices (below: check them against the AWS price list for your region). moto's own speed is
+not AWS's: only the counts carry over, which is why the projection starts from them.
+The last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+import boto3  # noqa: E402
+from signpost import wiring  # noqa: E402
+from signpost.dal.clients import reset_clients  # noqa: E402
+
+from infrastructure.local.aws import TEMPLATE_PATH, LocalAws, parsed_template  # noqa: E402
+from tests.support.imports import Importer, fake_rows, to_csv  # noqa: E402
+from tests.support.lambda_events import caller, invoke, make_event  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000"))
+PROJECTED_ROWS = 15_000
+
+# Assumed p50 latency of one call from Lambda to the service in the same region, in seconds.
+LATENCY_S = {
+    "dynamodb:TransactWriteItems": 0.012,
+    "dynamodb:UpdateItem": 0.006,
+    "dynamodb:PutItem": 0.006,
+    "dynamodb": 0.004,  # GetItem, BatchGetItem, Query
+    "kms": 0.008,
+    "s3:PutObject": 0.040,
+    "s3": 0.020,
+    "sqs": 0.008,
+}
+# Assumed list prices, USD, eu-west-2 (London), on demand.
+PRICE = {
+    "lambda_gb_s_arm64": 0.0000133334,
+    "lambda_request": 0.20 / 1e6,
+    "dynamodb_wru": 0.7068 / 1e6,
+    "dynamodb_rru": 0.1413 / 1e6,
+    "kms_request": 0.03 / 1e4,
+    "s3_put": 0.0053 / 1e3,
+    "s3_get": 0.00042 / 1e3,
+    "sqs_request": 0.40 / 1e6,
+}
+
+
+def _size(item: dict[str, Any]) -> int:
+    """Roughly DynamoDB's item size: names plus values (JSON length of the typed values)."""
+    return sum(len(name) + len(json.dumps(value, default=_binary)) for name, value in item.items())
+
+
+def _binary(value: Any) -> str:
+    return "x" * len(value) if isinstance(value, bytes | bytearray) else str(value)
+
+
+def _units(size: int, unit: int) -> int:
+    return max(1, math.ceil(size / unit))
+
+
+class Meter:
+    """Counts AWS calls, the time spent inside them, and estimated DynamoDB capacity units."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.wru = 0.0
+        self.rru = 0.0
+        self.seconds_in_calls = 0.0
+        self._started: list[float] = []
+        self._consistent: list[bool] = []
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def parameters(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        """The call's own parameters (before botocore serialises them): write units, read kind."""
+        if model.service_model.service_name != "dynamodb":
+            return
+        self._consistent.append(bool(params.get("ConsistentRead")) or model.name == "BatchGetItem")
+        if model.name == "TransactWriteItems":
+            for entry in params.get("TransactItems", []):
+                kind, op = next(iter(entry.items()))
+                if kind == "ConditionCheck":
+                    self.rru += 2
+                    continue
+                item = op.get("Item") or {}
+                size = _size(item) if item else 1024  # an update or delete: assume 1 KB
+                self.wru += 2 * _units(size, 1024) + self._index_writes(item)
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            item = params.get("Item") or {}
+            self.wru += _units(_size(item), 1024) + self._index_writes(item)
+
+    @staticmethod
+    def _index_writes(item: dict[str, Any]) -> int:
+        """Each global secondary index the item is in costs its own write."""
+        return sum(1 for attr in ("bix", "gsi1pk", "gsi2pk") if attr in item)
+
+    def before(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+        self._started.append(time.perf_counter())
+
+    def after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        if self._started:
+            self.seconds_in_calls += time.perf_counter() - self._started.pop()
+        if model.service_model.service_name != "dynamodb":
+            return
+        factor = 1.0 if (self._consistent.pop() if self._consistent else True) else 0.5
+        if model.name == "GetItem":
+            self.rru += factor * (_units(_size(parsed["Item"]), 4096) if "Item" in parsed else 1)
+        elif model.name == "BatchGetItem":
+            for items in parsed.get("Responses", {}).values():
+                self.rru += factor * sum(_units(_size(i), 4096) for i in items)
+        elif model.name == "Query":
+            self.rru += factor * _units(sum(_size(i) for i in parsed.get("Items", [])), 4096)
+
+    def install(self) -> None:
+        events = boto3._get_default_session().events
+        events.register("before-parameter-build.*.*", self.parameters)
+        events.register("before-call.*.*", self.before)
+        events.register("after-call.*.*", self.after)
+        reset_clients()  # clients made before now would not carry the hooks
+        wiring.reset_services()
+
+
+def _latency(name: str) -> float:
+    return LATENCY_S.get(name, LATENCY_S.get(name.split(":", maxsplit=1)[0], 0.01))
+
+
+def _pass(importer: Importer, data: bytes, meter: Meter) -> dict[str, Any]:
+    meter.reset()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        accepted = importer.upload(data)
+    upload_s = time.perf_counter() - started
+    upload_calls = dict(meter.calls)
+    meter.reset()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        importer.run()
+    elapsed = time.perf_counter() - started
+    report = importer.report(accepted.json()["import_id"])
+    if report["status"] != "completed" or importer.queue.stats.errors:
+        raise SystemExit(f"the import did not complete: {report['status']} {importer.queue.stats}")
+    per_row = {name: count / ROWS for name, count in sorted(meter.calls.items())}
+    by_service: Counter[str] = Counter()
+    for name, count in per_row.items():
+        by_service[name.split(":")[0]] += count
+    return {
+        "outcome": {
+            k: report[k] for k in ("status", "accepted", "updated", "unchanged", "duplicates", "rejected")
+        },
+        "upload_s_moto": round(upload_s, 2),
+        "upload_calls": upload_calls,
+        "rows_per_s_moto": round(ROWS / elapsed, 1),
+        "calls_per_row": {k: round(v, 3) for k, v in per_row.items()},
+        "calls_per_row_by_service": {k: round(v, 3) for k, v in sorted(by_service.items())},
+        "cpu_ms_per_row": round(max(elapsed - meter.seconds_in_calls, 0) / ROWS * 1000, 2),
+        "wru_per_row": round(meter.wru / ROWS, 2),
+        "rru_per_row": round(meter.rru / ROWS, 2),
+    }
+
+
+def project(figures: dict[str, Any], worker: dict[str, Any]) -> dict[str, Any]:
+    """A PROJECTED_ROWS-row file on AWS, from one pass's counts."""
+    per_row_s = figures["cpu_ms_per_row"] / 1000 + sum(
+        count * _latency(name) for name, count in figures["calls_per_row"].items()
+    )
+    rows = PROJECTED_ROWS
+    batches = math.ceil(rows / worker["batch_rows"])
+    invocations = math.ceil(batches / worker["batch_size"])
+    invocation_s = per_row_s * worker["batch_rows"] * worker["batch_size"]
+    worker_seconds = per_row_s * rows
+    wall_s = worker_seconds / worker["concurrency"] + 2 * invocation_s / worker["batch_size"]
+    calls = {name: count * rows for name, count in figures["calls_per_row"].items()}
+    kms = sum(v for k, v in calls.items() if k.startswith("kms"))
+    s3_puts = 1
+    s3_gets = sum(v for k, v in calls.items() if k.startswith("s3:Get"))
+    sqs = batches * 3  # sent (in tens, counted singly here), received, deleted
+    cost = {
+        "lambda": worker_seconds * worker["memory_gb"] * PRICE["lambda_gb_s_arm64"]
+        + invocations * PRICE["lambda_request"],
+        "dynamodb": figures["wru_per_row"] * rows * PRICE["dynamodb_wru"]
+        + figures["rru_per_row"] * rows * PRICE["dynamodb_rru"],
+        "kms": kms * PRICE["kms_request"],
+        "s3": s3_puts * PRICE["s3_put"] + s3_gets * PRICE["s3_get"],
+        "sqs": sqs * PRICE["sqs_request"],
+    }
+    return {
+        "rows": rows,
+        "seconds_per_row": round(per_row_s, 4),
+        "batches": batches,
+        "invocations": invocations,
+        "seconds_per_invocation": round(invocation_s, 1),
+        "worker_timeout_s": worker["timeout_s"],
+        "wall_minutes": round(wall_s / 60, 1),
+        "cost_usd": {k: round(v, 4) for k, v in cost.items()} | {"total": round(sum(cost.values()), 4)},
+    }
+
+
+def worker_settings() -> dict[str, Any]:
+    resources = parsed_template(TEMPLATE_PATH)["Resources"]
+    worker = resources["ImportWorkerFunction"]["Properties"]
+    (event,) = worker["Events"].values()
+    api_env = resources["ImportsFunction"]["Properties"]["Environment"]["Variables"]
+    return {
+        "batch_rows": int(api_env["IMPORT_BATCH_ROWS"]),
+        "batch_size": int(event["Properties"]["BatchSize"]),
+        "concurrency": int(event["Properties"]["ScalingConfig"]["MaximumConcurrency"]),
+        "memory_gb": int(worker["MemorySize"]) / 1024,
+        "timeout_s": int(worker["Timeout"]),
+    }
+
+
+def main() -> None:
+    worker = worker_settings()
+    rows = fake_rows(ROWS, seed=2026)
+    for i in range(0, ROWS, 100):
+        rows[i]["nhs_number"] = "9990000019"  # ~1% rejected
+    theirs = rows[7:ROWS:200]  # ~0.5% already active at another authority
+    data = to_csv(rows)
+    hackney = caller("E09000012", "la_practitioner", "bench-hackney")
+    meter = Meter()
+    with LocalAws(extra_env={"IMPORT_BATCH_ROWS": str(worker["batch_rows"])}) as aws:
+        wiring.reset_services()
+        with contextlib.redirect_stdout(io.StringIO()):
+            for row in theirs:
+                body = {k: row[k] for k in ("given_names", "family_name", "date_of_birth", "nhs_number")}
+                body |= {"categories": ["looked_after"], "review_by": row["review_by"]}
+                invoke("records", make_event("POST", "/v1/children", body, hackney))
+        meter.install()
+        importer = Importer(aws)
+        print(f"importing {ROWS} rows on moto…", file=sys.stderr)
+        first = _pass(importer, data, meter)
+        print("uploading the same file again…", file=sys.stderr)
+        again = _pass(importer, data, meter)
+    wiring.reset_services()
+    figures = {
+        "rows": ROWS,
+        "bytes_per_row": round(len(data) / ROWS, 1),
+        "worker": worker,
+        "first_import": first,
+        "re_upload_unchanged": again,
+        "projected_aws_first_import": project(first, worker),
+        "projected_aws_re_upload": project(again, worker),
+        "assumed_latency_s": LATENCY_S,
+        "assumed_price_usd": PRICE,
+    }
+    for label, key in (("first import", "first_import"), ("re-upload (unchanged)", "re_upload_unchanged")):
+        f = figures[key]
+        print(f"{label}: {f['outcome']}")
+        print(f"  in process on moto: {f['rows_per_s_moto']} rows/s; our CPU {f['cpu_ms_per_row']} ms/row")
+        print(f"  AWS calls per row by service: {f['calls_per_row_by_service']}")
+        print(f"  AWS calls per row: {f['calls_per_row']}")
+        print(f"  DynamoDB units per row (estimated): {f['wru_per_row']} write, {f['rru_per_row']} read")
+    for label, key in (
+        ("first import", "projected_aws_first_import"),
+        ("re-upload", "projected_aws_re_upload"),
+    ):
+        p = figures[key]
+        print(
+            f"projected on AWS, {p['rows']:,}-row file, {label}: {p['wall_minutes']} min wall "
+            f"({p['invocations']} invocations of ~{p['seconds_per_invocation']} s; "
+            f"timeout {p['worker_timeout_s']} s), ${p['cost_usd']['total']} ({p['cost_usd']})"
+        )
+    print(json.dumps(figures, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
