@@ -3,6 +3,7 @@
 - live transfer clocks due on a date (gsi1 `DUE#<date>`, see dal/transfers.py);
 - active child records whose review date is a given date (gsi1 `REVIEW#<date>`), read
   without their identity ciphertext;
+- closed child records still in their blocks, by closing date (gsi1 `CLOSED#<date>`), ids only;
 - the watermark item `CLOCK` / `WATERMARK`: the last date whose clocks have all been
   processed, so a run reads only the dates since the last complete run;
 - the review reminder mark: `review_reminded` on the child record, set conditionally
@@ -19,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from signpost.dal.clients import dynamodb, from_item, key
-from signpost.dal.records import RECORD_SK, child_pk
+from signpost.dal.records import CLOSED_PREFIX, RECORD_SK, child_pk
 from signpost.dal.transfers import live_clocks_due
 from signpost.models.domain import Changes
 from signpost.models.notifications import ReviewDue
@@ -69,6 +70,22 @@ class DynamoClockSource:
                 values = from_item(item)
                 if values.get("review_reminded") != values.get("review_by"):
                     yield ReviewDue.model_validate(values)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def closed_on(self, closed: dt.date) -> Iterator[str]:
+        """Ids of the records closed on that date that are still in their blocks (gsi1 `CLOSED#<date>`)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"{CLOSED_PREFIX}{closed.isoformat()}"}},
+            "ProjectionExpression": "child_id",
+        }
+        while True:
+            resp = dynamodb().query(**kwargs)
+            yield from (item["child_id"]["S"] for item in resp["Items"])
             if "LastEvaluatedKey" not in resp:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

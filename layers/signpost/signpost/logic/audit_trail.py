@@ -13,7 +13,9 @@ from signpost.models.domain import AuditEntry, Changes, CommitConflict
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
-RETRYABLE = frozenset({"audit_chain", "version", "conflict"})
+# `block_full`: the attempt leaves the full block out (logic/blocks.py); `id_guard`: a registration
+# of the same identity committed first, which the attempt's duplicate check will now see.
+RETRYABLE = frozenset({"audit_chain", "version", "conflict", "block_full", "id_guard"})
 
 
 def child_chain(child_id: str) -> str:
