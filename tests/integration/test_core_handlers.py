@@ -82,7 +82,9 @@ def test_register_writes_ciphertext_blind_indexes_and_audit_together(aws):
     dumped = json.dumps(records, default=str)
     for value in IDENTITY_VALUES:
         assert value not in dumped
-    holding = {i["pk"]["S"].removeprefix("BLOCK#") for i in records if child_id in i and i["sk"]["S"] == "BLOCK"}
+    holding = {
+        i["pk"]["S"].removeprefix("BLOCK#") for i in records if child_id in i and i["sk"]["S"] == "BLOCK"
+    }
     assert holding, "the child is written in its blocks"
     assert holding == {b["S"] for b in record["blocks"]["M"]["1"]["L"]}
     audit = _items(aws, "AuditTable")

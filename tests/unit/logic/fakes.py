@@ -7,9 +7,8 @@ import hashlib
 import itertools
 import json
 import os
-from pathlib import Path
-
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
@@ -74,7 +73,8 @@ class FakeDirectory:
 
 
 class FakeRecords:
-    def __init__(self) -> None:
+    def __init__(self, audit_heads: dict[str, ChainHead] | None = None) -> None:
+        self._audit_heads = audit_heads if audit_heads is not None else {}
         self.children: dict[str, ChildRecord] = {}
         self.blocks: dict[str, dict[str, str]] = {}  # BLOCK#<hmac> items: child_id -> status
         self.guards: dict[str, int] = {}  # IDGUARD#<hmac> counters
@@ -90,6 +90,12 @@ class FakeRecords:
 
     def get_children(self, child_ids: list[str]) -> list[ChildRecord]:
         return [self.children[c] for c in child_ids if c in self.children]
+
+    def get_children_and_heads(
+        self, child_ids: list[str], chains: Sequence[str]
+    ) -> tuple[list[ChildRecord], dict[str, ChainHead]]:
+        heads = {c: self._audit_heads[c] for c in chains if c in self._audit_heads}
+        return self.get_children(child_ids), heads
 
     def blocks_of(self, child_id: str) -> set[str]:
         """Test inspection: the blocks holding the child."""
@@ -144,7 +150,8 @@ class FakeStore:
     within DynamoDB's limits (100 items and 4 MB per transaction, 400 KB per item)."""
 
     def __init__(self) -> None:
-        self.records = FakeRecords()
+        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
+        self.records = FakeRecords(self.audit_heads)
         self.audit = FakeAudit()
         self.idempotency = FakeIdempotency()
         self.directory = FakeDirectory()
@@ -152,7 +159,6 @@ class FakeStore:
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
-        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
         self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
@@ -225,7 +231,6 @@ class FakeStore:
         self.outbox.extend(changes.outbox)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
-
 
     def _block_conditions(self, changes: Changes, failed: set[str]) -> set[str]:
         """The block items' conditions (see dal/blocks.py); returns the blocks found full."""

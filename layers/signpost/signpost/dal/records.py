@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from signpost.audit_chain import ChainHead
+from signpost.dal.audit_heads import HEAD_PREFIX, head_key
 from signpost.dal.blocks import read_blocks
 from signpost.dal.clients import dynamodb, from_item, key, to_item
 from signpost.models.domain import BlockRead, ChildRecord
@@ -81,12 +83,26 @@ class DynamoRecords:
         return read_blocks(self.table, blocks, guard)
 
     def get_children(self, child_ids: list[str]) -> list[ChildRecord]:
+        return self.get_children_and_heads(child_ids, [])[0]
+
+    def get_children_and_heads(
+        self, child_ids: list[str], chains: Sequence[str]
+    ) -> tuple[list[ChildRecord], dict[str, ChainHead]]:
+        """Records and the heads of audit chains (AUDITHEAD items, written with every append),
+        in one BatchGetItem per 100 keys: what a search reads before it audits what it found."""
+        wanted = [key(child_pk(c), RECORD_SK) for c in child_ids] + [head_key(c) for c in chains]
         records: list[ChildRecord] = []
-        for start in range(0, len(child_ids), _BATCH_GET_LIMIT):
-            keys = [key(child_pk(c), RECORD_SK) for c in child_ids[start : start + _BATCH_GET_LIMIT]]
+        heads: dict[str, ChainHead] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            keys = wanted[start : start + _BATCH_GET_LIMIT]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 resp = dynamodb().batch_get_item(RequestItems=request)
-                records.extend(child_from_item(i) for i in resp["Responses"].get(self.table, []))
+                for item in resp["Responses"].get(self.table, []):
+                    if item["pk"]["S"].startswith(HEAD_PREFIX):
+                        chain = item["pk"]["S"].removeprefix(HEAD_PREFIX)
+                        heads[chain] = ChainHead(seq=int(item["seq"]["N"]), hash=item["hash"]["S"])
+                    else:
+                        records.append(child_from_item(item))
                 request = resp.get("UnprocessedKeys") or {}
-        return records
+        return records, heads

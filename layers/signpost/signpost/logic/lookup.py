@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from signpost.audit_chain import ChainHead
+from signpost.logic.audit_trail import child_chain
 from signpost.logic.identity import (
     SearchBlock,
     open_identity,
@@ -33,6 +35,7 @@ class Lookup:
     records: list[ChildRecord]  # ranked; empty for no_match
     candidates_read: int
     guard: int = 0  # the identity guard's counter, when one was read with the blocks
+    heads: dict[str, ChainHead] = field(default_factory=dict)  # candidates' audit chain heads
 
 
 def findable(record: ChildRecord, today: dt.date, closed_findable_days: int) -> bool:
@@ -110,7 +113,11 @@ def lookup(
         active_only=active_only,
     )
     place = {child_id: i for i, child_id in enumerate(ids)}
-    records = sorted(services.store.records.get_children(ids) if ids else [], key=lambda r: place[r.child_id])
+    # With the candidates, their audit chains' heads: auditing what is found needs no further read.
+    found, heads = (
+        services.store.records.get_children_and_heads(ids, [child_chain(c) for c in ids]) if ids else ([], {})
+    )
+    records = sorted(found, key=lambda r: place[r.child_id])
     records = [
         r
         for r in records
@@ -120,4 +127,5 @@ def lookup(
         return Lookup(Outcome.NO_MATCH, [], 0, read.guard)
     candidates = [to_match_identity(open_identity(services.cipher, r.child_id, r.identity)) for r in records]
     decision = decide(to_match_identity(identity), candidates, services.match_config)
-    return Lookup(decision.outcome, [records[i] for i in decision.ranked], len(records), read.guard)
+    named = [records[i] for i in decision.ranked]
+    return Lookup(decision.outcome, named, len(records), read.guard, heads)

@@ -19,7 +19,7 @@ from signpost.logic.identity import (
     seal,
     write_version,
 )
-from signpost.logic.lookup import lookup
+from signpost.logic.lookup import Lookup, lookup
 from signpost.logic.search import viewed_notifications
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
@@ -47,7 +47,7 @@ def register(
         existing = lookup(services, identity, active_only=True, guard=guard)
         if existing.outcome == Outcome.MATCH:
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
-            _record_duplicate_lookup(services, caller, existing.records)
+            _record_duplicate_lookup(services, caller, existing)
             raise _duplicate(services, caller, existing.records)
         now = services.now()
         child_id = services.new_id()
@@ -81,7 +81,10 @@ def register(
         nhs_guard = nhs_index(services.indexer, identity)
         if nhs_guard:
             changes.add_nhs_guards.append((nhs_guard, child_id))
-        AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
+        # A new child id starts its chain (were it taken, the head's condition would fail the commit).
+        AuditTrail(services, caller).add(
+            changes, child_chain(child_id), "register", new_chain=True, child_id=child_id
+        )
         changes.idempotency = to_store(services, idempotency, result)
         full.commit(services, changes)
         return result
@@ -94,11 +97,14 @@ def register(
         raise
 
 
-def _record_duplicate_lookup(services: Services, caller: Caller, records: list[ChildRecord]) -> None:
+def _record_duplicate_lookup(services: Services, caller: Caller, found: Lookup) -> None:
+    heads = dict(found.heads)  # read with the candidates; a retry reads them afresh
+
     def attempt() -> None:
         changes = Changes()
-        trail = AuditTrail(services, caller)
-        for record in records:
+        trail = AuditTrail(services, caller, heads)
+        heads.clear()
+        for record in found.records:
             trail.add(
                 changes,
                 child_chain(record.child_id),
