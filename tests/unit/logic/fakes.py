@@ -14,7 +14,7 @@ from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.dal.blocks import MAX_BLOCK_ENTRIES
-from signpost.dal.store import DynamoStore
+from signpost.dal.store import DynamoStore, refuse_oversized
 from signpost.logic.services import Services
 from signpost.models.domain import (
     AuditEntry,
@@ -173,6 +173,7 @@ class FakeStore:
         ops = _PLAN.transaction_items(changes)
         if not ops:
             return
+        refuse_oversized(ops)  # as the real store does, before DynamoDB would
         check_transaction([op for _, op in ops])
         failed = set(self.fail_next)
         self.fail_next = set()

@@ -57,13 +57,7 @@ class DynamoStore:
         ops = self.transaction_items(changes)
         if not ops:
             return
-        if len(ops) > MAX_TRANSACTION_ITEMS:
-            # DynamoDB's limit of 100 items per transaction. Keys per record are capped
-            # (matching/key_scheme.py) so that no request the API accepts comes near it.
-            raise BadRequest(
-                "this change needs too many index entries at once: change fewer aliases per request",
-                errors=[{"field": "other_names", "message": "too many changes in one request"}],
-            )
+        refuse_oversized(ops)
         try:
             dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
         except ClientError as exc:
@@ -145,6 +139,16 @@ class DynamoStore:
                 )
             )
         return ops
+
+
+def refuse_oversized(ops: list[tuple[str, dict[str, Any]]]) -> None:
+    """DynamoDB's limit of 100 items per transaction, refused whole before sending. Keys per
+    record are capped (matching/key_scheme.py) so that no request the API accepts comes near it."""
+    if len(ops) > MAX_TRANSACTION_ITEMS:
+        raise BadRequest(
+            "this change needs too many index entries at once: change fewer aliases per request",
+            errors=[{"field": "other_names", "message": "too many changes in one request"}],
+        )
 
 
 # A condition failing because another transaction held the item at that moment is a race to
