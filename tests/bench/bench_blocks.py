@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from matching_population import (
+    InMemoryIndex,
     NamePools,
     PopulationSpec,
     corrupted_queries,
@@ -59,36 +60,18 @@ def ten_alias_transactions() -> dict[str, int]:
     from signpost.logic import records  # noqa: PLC0415
     from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest  # noqa: PLC0415
 
+    from tests.support.identities import OTHER_TEN_ALIASES, TEN_ALIASES  # noqa: PLC0415
     from tests.unit.logic.conftest import CAMDEN, register_body  # noqa: PLC0415
     from tests.unit.logic.fakes import make_services  # noqa: PLC0415 - the unit fakes, only here
 
     services, store, _, _ = make_services()
-    aliases = [
-        {"given_names": f"{g} Rose", "family_name": f"{f}-Lee"}
-        for g, f in zip(
-            ["Anna", "Bea", "Cleo", "Dora", "Elin", "Fern", "Gwen", "Hope", "Iris", "Jade"],
-            [
-                "Abbott",
-                "Barker",
-                "Cooper",
-                "Dawson",
-                "Ellison",
-                "Fletcher",
-                "Gardner",
-                "Hobbs",
-                "Ingram",
-                "Jarvis",
-            ],
-            strict=True,
-        )
-    ]
     child = {
         "given_names": "Zofia Maria",
         "family_name": "Wiśniewska-Hart",
         "date_of_birth": "2013-09-30",
         "nhs_number": "9434765870",
         "postcode": "E8 1DY",
-        "other_names": aliases,
+        "other_names": OTHER_TEN_ALIASES,
     }
     created = records.register(services, CAMDEN, RegisterRequest.model_validate(register_body(child)), None)
     child_id = created.body["child_id"]
@@ -98,7 +81,7 @@ def ten_alias_transactions() -> dict[str, int]:
         "date_of_birth": "2012-02-29",
         "postcode": "SW1A 1AA",
         "nhs_number": "9434765919",
-        "other_names": [{"given_names": a["family_name"], "family_name": a["given_names"]} for a in aliases],
+        "other_names": TEN_ALIASES,
     }
     records.update_child(services, CAMDEN, child_id, UpdateRequest.model_validate(change))
     records.close_child(services, CAMDEN, child_id, CloseRequest(reason="moved_abroad"))
@@ -126,21 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     never = generate_population(args.never, args.seed + 1, pools, PopulationSpec(), nhs_taken=nhs_taken)
 
     log("blocks (keys as stored: ranked, capped)")
-    blocks: dict[int, list[int]] = {}
+    blocks = InMemoryIndex()
     keys_per_record: list[int] = []
     largest_family: Counter[str] = Counter()
     for i, child in enumerate(population):
         keys = scheme.ranked_record_keys(child)
         keys_per_record.append(len(keys))
-        for key in keys:
-            blocks.setdefault(hash(key), []).append(i)
+        blocks.add(i, keys)
         if (i + 1) % 100_000 == 0:
             log(f"  {i + 1:,} children, {len(blocks):,} blocks")
-    sizes = sorted(len(v) for v in blocks.values())
+    sizes = sorted(blocks.block_sizes())
     for child in population[:: max(1, len(population) // 20_000)]:
         for key in scheme.ranked_record_keys(child):
             family = key.split(":", 1)[0]
-            largest_family[family] = max(largest_family[family], len(blocks[hash(key)]))
+            largest_family[family] = max(largest_family[family], len(blocks.block(key)))
 
     log("searches")
     queries = corrupted_queries(population, args.queries, args.seed + 2, pools)
@@ -150,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     read: list[int] = []
     for query in queries:
         keys = scheme.ranked_search_keys(query.identity)
-        union: set[int] = set()
-        for key in keys:
-            union.update(blocks.get(hash(key), ()))
+        union = blocks.candidates(keys)
         keys_read.append(len(keys))
         found.append(len(union))
         read.append(min(len(union), cap))

@@ -20,6 +20,7 @@ from infrastructure.local.aws import LocalAws
 from tests.integration.faults import Fault, inject
 from tests.support.dynamodb_limits import StrictDynamoDB, strict_dynamodb
 from tests.support.eventual import lagging_reads
+from tests.support.identities import OTHER_TEN_ALIASES, TEN_ALIASES
 from tests.support.lambda_events import caller, invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -34,38 +35,6 @@ CHILD = {
     "sex": "female",
     "postcode": "E8 1DY",
 }
-# API.md allows ten other names: long, many-part names make the most keys.
-TEN_ALIASES = [
-    {"given_names": "Sophie Anne", "family_name": "Hartley-Mensah"},
-    {"given_names": "Zosia", "family_name": "Nowak-Kowalczyk"},
-    {"family_name": "Van der Berg"},
-    {"given_names": "Marie Josephine", "family_name": "Fitzgerald-O'Reilly"},
-    {"given_names": "Sofia", "family_name": "Da Silva Santos"},
-    {"given_names": "Zara Louise"},
-    {"given_names": "Maria Zofia", "family_name": "Adeyemi-Okonkwo"},
-    {"family_name": "MacLeod-Achterberg"},
-    {"given_names": "Fia", "family_name": "Dos Santos-Popescu"},
-    {"given_names": "Sophia Grace", "family_name": "Kowalski"},
-]
-OTHER_TEN = [
-    {"given_names": f"{g} Rose", "family_name": f"{f}-Lee"}
-    for g, f in zip(
-        ["Anna", "Bea", "Cleo", "Dora", "Elin", "Fern", "Gwen", "Hope", "Iris", "Jade"],
-        [
-            "Abbott",
-            "Barker",
-            "Cooper",
-            "Dawson",
-            "Ellison",
-            "Fletcher",
-            "Gardner",
-            "Hobbs",
-            "Ingram",
-            "Jarvis",
-        ],
-        strict=True,
-    )
-]
 
 
 @pytest.fixture
@@ -180,7 +149,7 @@ def test_a_child_with_ten_aliases_registers_updates_and_closes_within_transactio
         "date_of_birth": "2012-02-29",
         "postcode": "SW1A 1AA",
         "nhs_number": "9434765919",
-        "other_names": OTHER_TEN,
+        "other_names": OTHER_TEN_ALIASES,
     }
     patch = make_event("PATCH", f"/v1/children/{child_id}", change, caller=CAMDEN)
     updated = invoke("records", patch)

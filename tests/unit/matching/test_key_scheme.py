@@ -22,6 +22,7 @@ from signpost.matching.normalise import compact, normalise_name, phonetic
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.search import SearchRequest
 
+from tests.support.identities import OTHER_TEN_ALIASES
 from tests.unit.logic.conftest import AMELIA, CAMDEN, ROYAL_FREE, register_body, search_body
 from tests.unit.logic.fakes import make_services
 
@@ -154,25 +155,7 @@ def test_every_blind_index_carries_the_scheme_version() -> None:
 
 
 def test_record_keys_are_capped_and_every_alias_keeps_keys_of_its_own() -> None:
-    aliases = tuple(
-        Name(f"{g} Rose", f"{f}-Lee")
-        for g, f in zip(
-            ["Anna", "Bea", "Cleo", "Dora", "Elin", "Fern", "Gwen", "Hope", "Iris", "Jade"],
-            [
-                "Abbott",
-                "Barker",
-                "Cooper",
-                "Dawson",
-                "Ellison",
-                "Fletcher",
-                "Gardner",
-                "Hobbs",
-                "Ingram",
-                "Jarvis",
-            ],
-            strict=True,
-        )
-    )
+    aliases = tuple(Name(a["given_names"], a["family_name"]) for a in OTHER_TEN_ALIASES)
     child = MatchIdentity(
         "Aleksandra Teresa",
         "Brzeczyszczykiewicz-Lloyd",

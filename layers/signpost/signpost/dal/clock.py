@@ -56,36 +56,29 @@ class DynamoClockSource:
         return live_clocks_due(self.table, due)
 
     def reviews_due(self, review_by: dt.date) -> Iterator[ReviewDue]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"REVIEW#{review_by.isoformat()}"}},
-            # Never the identity ciphertext: the clock needs only who and when.
-            "ProjectionExpression": "child_id, org, review_by, review_reminded",
-        }
-        while True:
-            resp = dynamodb().query(**kwargs)
-            for item in resp["Items"]:
-                values = from_item(item)
-                if values.get("review_reminded") != values.get("review_by"):
-                    yield ReviewDue.model_validate(values)
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        # Never the identity ciphertext: the clock needs only who and when.
+        items = self._gsi1(f"REVIEW#{review_by.isoformat()}", "child_id, org, review_by, review_reminded")
+        for item in items:
+            values = from_item(item)
+            if values.get("review_reminded") != values.get("review_by"):
+                yield ReviewDue.model_validate(values)
 
     def closed_on(self, closed: dt.date) -> Iterator[str]:
         """Ids of the records closed on that date that are still in their blocks (gsi1 `CLOSED#<date>`)."""
+        for item in self._gsi1(f"{CLOSED_PREFIX}{closed.isoformat()}", "child_id"):
+            yield item["child_id"]["S"]
+
+    def _gsi1(self, pk: str, projection: str) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
             "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"{CLOSED_PREFIX}{closed.isoformat()}"}},
-            "ProjectionExpression": "child_id",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ProjectionExpression": projection,
         }
         while True:
             resp = dynamodb().query(**kwargs)
-            yield from (item["child_id"]["S"] for item in resp["Items"])
+            yield from resp["Items"]
             if "LastEvaluatedKey" not in resp:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

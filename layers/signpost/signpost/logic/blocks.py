@@ -11,8 +11,10 @@ at most twice that.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from signpost.logic.audit_trail import commit_with_retries
 from signpost.logic.identity import identity_guard, record_blocks, write_version
 from signpost.logic.services import Services
 from signpost.matching.key_scheme import MAX_RECORD_KEYS
@@ -42,6 +44,31 @@ class FullBlocks:
         except CommitConflict as conflict:
             self.blocks |= conflict.full_blocks
             raise
+
+
+def change_blocks(
+    services: Services,
+    record: ChildRecord,
+    needs: Callable[[ChildRecord], bool],
+    change: Callable[[ChildRecord, Changes, FullBlocks], None],
+) -> bool:
+    """Apply `change` to the record's blocks while the record, as it is now, `needs` it: a lost race
+    reads the record again. True if a change was committed."""
+    full = FullBlocks()
+    current = [record]
+    done = [False]
+
+    def attempt() -> None:
+        latest = current.pop() if current else services.store.records.get_child(record.child_id)
+        if latest is None or not needs(latest):
+            return
+        changes = Changes()
+        change(latest, changes, full)
+        full.commit(services, changes)
+        done[0] = True
+
+    commit_with_retries(attempt)
+    return done[0]
 
 
 def entries(child_id: str, blocks: dict[str, list[str]], status: str = ACTIVE_ENTRY) -> list[BlockEntry]:

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from signpost.logic.audit_trail import commit_with_retries
-from signpost.logic.blocks import delist_blocks
+from signpost.logic.blocks import FullBlocks, change_blocks, delist_blocks
 from signpost.logic.services import Services
-from signpost.models.domain import Changes, CommitConflict, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.notifications import NotificationType, ReviewDue
 from signpost.models.transfers import ClockUpdate, TransferClock
 from signpost.observability import logger
@@ -135,13 +134,11 @@ def _remind(services: Services, review: ReviewDue, report: ClockRun) -> None:
 
 
 def _delist(services: Services, child_id: str, report: ClockRun) -> None:
-    def attempt() -> None:
-        record = services.store.records.get_child(child_id)
-        if record is None or record.status == "active" or not any(record.blocks.values()):
-            return
-        changes = Changes()
-        delist_blocks(changes, record)
-        services.store.commit(changes)
-        report.delisted += 1
+    def delist(latest: ChildRecord, changes: Changes, _: FullBlocks) -> None:
+        delist_blocks(changes, latest)
 
-    commit_with_retries(attempt)
+    record = services.store.records.get_child(child_id)
+    if record is not None and change_blocks(
+        services, record, lambda r: r.status != "active" and any(r.blocks.values()), delist
+    ):
+        report.delisted += 1

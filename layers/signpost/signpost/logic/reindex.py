@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from signpost.logic.audit_trail import commit_with_retries
-from signpost.logic.blocks import FullBlocks, drop_blocks, reindex_blocks
+from signpost.logic.blocks import FullBlocks, change_blocks, drop_blocks, reindex_blocks
 from signpost.logic.identity import open_identity, read_versions, write_version
 from signpost.logic.lookup import findable
 from signpost.logic.services import Services
@@ -94,19 +93,14 @@ def reindex_to(
             report.skipped += 1
             return
         legacy = not record.blocks
-        full = FullBlocks()
-        current = [record]
 
-        def attempt() -> None:
-            latest = current.pop() if current else services.store.records.get_child(record.child_id)
-            if latest is None or str(version) in latest.blocks:
-                return
+        def add(latest: ChildRecord, changes: Changes, full: FullBlocks) -> None:
             identity = open_identity(services.cipher, latest.child_id, latest.identity)
-            changes = Changes()
             reindex_blocks(services, changes, latest, identity, version=version, full=full)
-            full.commit(services, changes)
 
-        commit_with_retries(attempt)
+        if not change_blocks(services, record, lambda r: str(version) not in r.blocks, add):
+            report.already += 1
+            return
         report.changed += 1
         if legacy:
             report.legacy_removed += source.delete_legacy_indexes(record.child_id)
@@ -137,17 +131,13 @@ def drop_version(
         if str(version) not in record.blocks:
             report.already += 1
             return
-        current = [record]
 
-        def attempt() -> None:
-            latest = current.pop() if current else services.store.records.get_child(record.child_id)
-            if latest is None or str(version) not in latest.blocks:
-                return
-            changes = Changes()
+        def drop(latest: ChildRecord, changes: Changes, _: FullBlocks) -> None:
             drop_blocks(changes, latest, version)
-            services.store.commit(changes)
 
-        commit_with_retries(attempt)
+        if not change_blocks(services, record, lambda r: str(version) in r.blocks, drop):
+            report.already += 1
+            return
         report.changed += 1
 
     return _walk(
