@@ -50,50 +50,44 @@ def entries_of(item: dict[str, Any]) -> dict[str, str]:
     return {name: value["S"] for name, value in item.items() if name not in _NOT_ENTRIES}
 
 
-def add_entry(table: str, entry: BlockEntry) -> dict[str, Any]:
-    """Add the child to the block (created if absent), unless it is there or the block is full."""
+def _entry_update(
+    table: str, entry: BlockEntry, expression: str, condition: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """An UpdateItem of one child's attribute in a block (`#c`; `#n` the count, where used)."""
+    names = {"#c": entry.child_id} | ({"#n": COUNT} if "#n" in expression else {})
     return {
         "Update": {
             "TableName": table,
             "Key": block_key(entry.block),
-            "UpdateExpression": "SET #c = :s ADD #n :one",
-            "ConditionExpression": "attribute_not_exists(#c) AND (attribute_not_exists(#n) OR #n < :cap)",
-            "ExpressionAttributeNames": {"#c": entry.child_id, "#n": COUNT},
-            "ExpressionAttributeValues": {
-                ":s": {"S": entry.status},
-                ":one": {"N": "1"},
-                ":cap": {"N": str(MAX_BLOCK_ENTRIES)},
-            },
-            # Tells a full block (`block_full`) from an entry already there.
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
     }
+
+
+def add_entry(table: str, entry: BlockEntry) -> dict[str, Any]:
+    """Add the child to the block (created if absent), unless it is there or the block is full."""
+    op = _entry_update(
+        table,
+        entry,
+        "SET #c = :s ADD #n :one",
+        "attribute_not_exists(#c) AND (attribute_not_exists(#n) OR #n < :cap)",
+        {":s": {"S": entry.status}, ":one": {"N": "1"}, ":cap": {"N": str(MAX_BLOCK_ENTRIES)}},
+    )
+    # Tells a full block (`block_full`) from an entry already there.
+    op["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return op
 
 
 def set_entry(table: str, entry: BlockEntry) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": block_key(entry.block),
-            "UpdateExpression": "SET #c = :s",
-            "ConditionExpression": "attribute_exists(#c)",
-            "ExpressionAttributeNames": {"#c": entry.child_id},
-            "ExpressionAttributeValues": {":s": {"S": entry.status}},
-        }
-    }
+    return _entry_update(table, entry, "SET #c = :s", "attribute_exists(#c)", {":s": {"S": entry.status}})
 
 
 def remove_entry(table: str, entry: BlockEntry) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": block_key(entry.block),
-            "UpdateExpression": "REMOVE #c ADD #n :minus",
-            "ConditionExpression": "attribute_exists(#c)",
-            "ExpressionAttributeNames": {"#c": entry.child_id, "#n": COUNT},
-            "ExpressionAttributeValues": {":minus": {"N": "-1"}},
-        }
-    }
+    minus = {":minus": {"N": "-1"}}
+    return _entry_update(table, entry, "REMOVE #c ADD #n :minus", "attribute_exists(#c)", minus)
 
 
 def bump_guard(table: str, guard: IdentityGuard) -> dict[str, Any]:
