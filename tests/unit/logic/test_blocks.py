@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from signpost.errors import Conflict
+from signpost.errors import BadRequest, Conflict
 from signpost.logic import records
 from signpost.logic.identity import SearchBlock
 from signpost.logic.lookup import choose_candidates
@@ -13,6 +13,7 @@ from signpost.matching.key_scheme import MAX_RECORD_KEYS
 from signpost.models.children import RegisterRequest, UpdateRequest
 from signpost.models.domain import BlockEntry, Changes, closed_entry
 
+from tests.support.dynamodb_limits import LimitExceeded, check_transaction
 from tests.unit.logic.conftest import CAMDEN, HACKNEY, OLIVER, register_body
 
 TODAY = dt.date(2026, 11, 27)
@@ -106,3 +107,20 @@ def test_twins_registering_at_the_same_moment_both_succeed(env):
     store.before_next_commit = lambda: _register(services, twin)
     _register(services, OLIVER)
     assert len(store.records.children) == 2
+
+
+def test_the_fake_store_refuses_what_dynamodb_refuses(env):
+    _, store, _, _ = env
+    with pytest.raises(BadRequest):
+        store.commit(Changes(add_block_entries=[BlockEntry(f"{i:064x}", "child-x") for i in range(101)]))
+    assert store.commits == 0
+    big = {"pk": {"S": "P"}, "sk": {"S": "0"}, "blob": {"B": b"x" * (400 * 1024)}}
+    with pytest.raises(LimitExceeded, match="bytes"):
+        check_transaction([{"Put": {"TableName": "t", "Item": big}}])
+    items = [{"pk": {"S": f"P{i}"}, "sk": {"S": "0"}, "b": {"B": b"x" * 300_000}} for i in range(15)]
+    near = [{"Put": {"TableName": "t", "Item": item}} for item in items]
+    with pytest.raises(LimitExceeded, match="in one transaction"):
+        check_transaction(near)
+    twice = [{"Update": {"TableName": "t", "Key": {"pk": {"S": "P"}, "sk": {"S": "0"}}}}] * 2
+    with pytest.raises(LimitExceeded, match="two operations"):
+        check_transaction(twice)
