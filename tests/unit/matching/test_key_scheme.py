@@ -15,12 +15,14 @@ from importlib import resources
 
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.logic import records, search
+from signpost.logic.identity import read_versions, write_version
 from signpost.matching import MatchIdentity, Name
 from signpost.matching.key_scheme import KEY_SCHEME_VERSION, MAX_RECORD_KEYS, SCHEMES, key_scheme
 from signpost.matching.nickname_table import NICKNAME_FILES
 from signpost.matching.normalise import compact, normalise_name, phonetic
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.search import SearchRequest
+from signpost.settings import Settings
 
 from tests.support.identities import OTHER_TEN_ALIASES
 from tests.unit.logic.conftest import AMELIA, CAMDEN, ROYAL_FREE, register_body, search_body
@@ -174,3 +176,13 @@ def test_record_keys_are_capped_and_every_alias_keeps_keys_of_its_own() -> None:
     # Without aliases, nothing of an ordinary identity is cut.
     plain = FIXED[0]
     assert set(scheme.ranked_record_keys(plain)) == set(scheme.record_keys(plain))
+
+
+def test_a_new_version_is_written_while_every_registered_version_is_read(monkeypatch) -> None:
+    monkeypatch.setitem(SCHEMES, KEY_SCHEME_VERSION + 1, key_scheme(KEY_SCHEME_VERSION))
+    newer = Settings(BLIND_INDEX_WRITE_VERSION=KEY_SCHEME_VERSION + 1)
+    assert write_version(newer) == KEY_SCHEME_VERSION + 1
+    assert read_versions(newer) == (KEY_SCHEME_VERSION, KEY_SCHEME_VERSION + 1)
+    only_new = Settings(BLIND_INDEX_WRITE_VERSION=KEY_SCHEME_VERSION + 1, BLIND_INDEX_READ_VERSIONS=" 2 ,2")
+    assert read_versions(only_new) == (2,)
+    assert write_version(Settings()) == KEY_SCHEME_VERSION

@@ -11,7 +11,7 @@ from typing import Any
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.matching import MatchIdentity, Name
-from signpost.matching.key_scheme import KEY_SCHEME_VERSION, key_scheme
+from signpost.matching.key_scheme import KEY_SCHEME_VERSION, SCHEMES, key_scheme
 from signpost.models.identity import IdentityFields
 from signpost.settings import Settings
 
@@ -64,9 +64,10 @@ def write_version(settings: Settings) -> int:
 
 
 def read_versions(settings: Settings) -> tuple[int, ...]:
-    """The key scheme versions searches read (two while a re-index runs)."""
+    """The key scheme versions searches read: as configured, else every version the code knows
+    (so that a new version's release never hides children indexed under the one before)."""
     raw = [v.strip() for v in settings.blind_index_read_versions.split(",") if v.strip()]
-    return tuple(dict.fromkeys(int(v) for v in raw)) or (write_version(settings),)
+    return tuple(dict.fromkeys(int(v) for v in raw)) or tuple(sorted({*SCHEMES, write_version(settings)}))
 
 
 def record_blocks(

@@ -8,12 +8,16 @@ some key. So every key is labelled with the version of the scheme that made it
 block keys it holds per version, and a change of scheme is a re-index:
 
 1. bump :data:`KEY_SCHEME_VERSION` and register the new :class:`KeyScheme` in
-   :data:`SCHEMES` (keep the previous one registered, frozen, while records still
-   hold its keys: searches read it during the migration);
-2. deploy with ``BLIND_INDEX_READ_VERSIONS=<old>,<new>`` and
-   ``BLIND_INDEX_WRITE_VERSION=<new>``;
+   :data:`SCHEMES`, keeping the previous one registered while records hold its keys
+   (searches read every registered version unless configured otherwise). A new key
+   family may leave the old entry pointing at the same functions (the new family's
+   keys are simply absent from the old blocks); a change to an existing family, to
+   normalisation or to the nickname data needs the old entry to keep the old code
+   and data (a frozen copy), or searches miss those keys until the re-index is done;
+2. deploy: new blocks are written with the new version, searches read both;
 3. ``signpost-admin reindex --to <new>`` writes every child's new keys beside the old;
-4. set ``BLIND_INDEX_READ_VERSIONS=<new>``, then ``signpost-admin reindex --drop <old>``.
+4. set ``BLIND_INDEX_READ_VERSIONS=<new>``, then ``signpost-admin reindex --drop <old>``,
+   then unregister the old version.
 
 tests/unit/matching/test_key_scheme.py pins what the current version depends on
 (checksums of the nickname files, metaphone codes of a fixed word list, the keys of
