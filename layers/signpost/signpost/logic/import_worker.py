@@ -28,7 +28,15 @@ from typing import Any
 from signpost.authz import Caller
 from signpost.logic import import_csv
 from signpost.logic.audit_trail import commit_with_retries
-from signpost.logic.identity import IDENTITY_FIELDS, identity_dict, nhs_index, open_identity
+from signpost.logic.blocks import FullBlocks
+from signpost.logic.identity import (
+    IDENTITY_FIELDS,
+    identity_dict,
+    identity_guard,
+    nhs_index,
+    open_identity,
+    write_version,
+)
 from signpost.logic.import_ports import ImportPorts
 from signpost.logic.lookup import lookup
 from signpost.logic.records import correction, registration, reveal_duplicates
@@ -223,12 +231,13 @@ class _BatchRun:
         """
         attempts = [0]
         holder: list[ChildRecord | None] = [None]
+        full = FullBlocks()  # blocks found full: a retry registers the child without them
 
         def attempt() -> None:
             attempts[0] += 1
-            decision = self._decide(row, known if attempts[0] == 1 else known.again(), holder[0])
+            decision = self._decide(row, known if attempts[0] == 1 else known.again(), holder[0], full)
             decision.changes.import_progress.append(self._progress(group, row.row, decision))
-            self.services.store.commit(decision.changes)
+            full.commit(self.services, decision.changes)
 
         for tries in range(_LINK_RETRIES + 1):
             try:
@@ -253,7 +262,9 @@ class _BatchRun:
             raise
 
     # ---------------------------------------------------------------- one heavy row
-    def _decide(self, row: import_csv.ParsedRow, known: _Known, holder: ChildRecord | None) -> _Decision:
+    def _decide(
+        self, row: import_csv.ParsedRow, known: _Known, holder: ChildRecord | None, full: FullBlocks
+    ) -> _Decision:
         services, caller = self.services, self.caller
         if known.stale:
             link = self.ports.imports.links([known.key]).get(known.key)
@@ -263,16 +274,25 @@ class _BatchRun:
         key, fingerprint = known.key, known.fingerprint
         previous = link.child_id if link else None
         if current is not None and self._own_active(current):
-            return self._apply(current, row, key, fingerprint, previous)
+            return self._apply(current, row, key, fingerprint, previous, full=full)
         identity = identity_dict(row.request)
+        # As registration does: the blocks and the identity guard in one consistent read, so a
+        # registration of this child committed meanwhile is seen, or fails our guard's condition.
+        guard = identity_guard(services.indexer, identity, write_version(services.settings))
+        found = lookup(services, identity, active_only=True, guard=guard)
+        matched = found.records[:1] if found.outcome == Outcome.MATCH else []
+        heads = found.heads
         if holder is not None:
-            matched = [holder]
-        else:
-            found = lookup(services, identity, active_only=True)
-            matched = found.records[:1] if found.outcome == Outcome.MATCH else []
+            matched, heads = [holder], {}
         if not matched:
             record, changes = registration(
-                services, caller, row.request, identity, details={"import_id": self.job.import_id}
+                services,
+                caller,
+                row.request,
+                identity,
+                found,
+                full=full,
+                details={"import_id": self.job.import_id},
             )
             return _Decision("created", changes, links=[(self._link(key, record, fingerprint), previous)])
         record = matched[0]
@@ -286,16 +306,23 @@ class _BatchRun:
                     field="local_id",
                 )
                 return _Decision("rejected", Changes(), rejects=[reject])
-            return self._apply(record, row, key, fingerprint, previous)
+            return self._apply(record, row, key, fingerprint, previous, full=full)
         # Another organisation's child: shown like a search result, audited and notified as one.
         changes = Changes()
-        reveal_duplicates(services, caller, matched, changes, "import_duplicate")
+        reveal_duplicates(services, caller, matched, changes, action="import_duplicate", heads=heads)
         signposts = signposts_for(matched, Outcome.MATCH, caller, services.store.directory)
         duplicate = DuplicateRow(row=row.row, local_id=row.local_id, signposts=signposts)
         return _Decision("duplicates", changes, duplicates=[duplicate])
 
     def _apply(
-        self, record: ChildRecord, row: import_csv.ParsedRow, key: str, fingerprint: str, previous: str | None
+        self,
+        record: ChildRecord,
+        row: import_csv.ParsedRow,
+        key: str,
+        fingerprint: str,
+        previous: str | None,
+        *,
+        full: FullBlocks,
     ) -> _Decision:
         """The organisation's own record, brought in line with the row (if it differs)."""
         link = [(self._link(key, record, fingerprint), previous)]
@@ -303,7 +330,7 @@ class _BatchRun:
         if wanted is None:
             return _Decision("unchanged", Changes(), links=link)
         _, changes = correction(
-            self.services, self.caller, record, wanted, details={"import_id": self.job.import_id}
+            self.services, self.caller, record, wanted, full=full, details={"import_id": self.job.import_id}
         )
         return _Decision("updated", changes, links=link)
 
