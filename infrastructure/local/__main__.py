@@ -10,7 +10,7 @@ from types import FrameType
 
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
-from infrastructure.local.queue import LocalQueue
+from infrastructure.local.queue import SERVED_STACK_ENV, LocalQueue
 from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import LocalStream
@@ -59,7 +59,7 @@ def main() -> int:
     stream: LocalStream | None = None
     queue: LocalQueue | None = None
     try:
-        aws = LocalAws(port=port).start()
+        aws = LocalAws(port=port, extra_env=SERVED_STACK_ENV).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
         stream = attach_stream(gateway)  # the records table's stream → the notifier
         queue = attach_queue(gateway)  # the import queue → the import worker, in the background

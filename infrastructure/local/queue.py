@@ -24,6 +24,10 @@ from infrastructure.local.aws import REGION, TEMPLATE_PATH, LocalAws, parsed_tem
 
 WORKER = "ImportWorkerFunction"
 POLL_SECONDS = 0.05
+# The served local stack cuts imports into smaller batches than AWS (template: 100 rows): moto
+# is far slower than DynamoDB, and while the worker runs no request is served (one invocation
+# at a time), so small batches keep progress polls answered within seconds. Same code path.
+SERVED_STACK_ENV = {"IMPORT_BATCH_ROWS": "20"}
 # While the worker has a message, nobody else receives it (in AWS: the queue's VisibilityTimeout).
 IN_FLIGHT_SECONDS = 900
 
@@ -166,8 +170,8 @@ class LocalQueue:
                     except Exception as exc:  # never let the poller die: log the kind and go on
                         self.stats.errors.append(type(exc).__name__)
                         received = 0
-                if not received:
-                    self._stop.wait(POLL_SECONDS)
+                # Let a waiting request in between invocations (the lock is not fair).
+                self._stop.wait(POLL_SECONDS if not received else POLL_SECONDS / 5)
 
         self._thread = threading.Thread(target=poll, name="signpost-import-queue", daemon=True)
         self._thread.start()

@@ -12,6 +12,7 @@ import requests
 
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
+from infrastructure.local.queue import SERVED_STACK_ENV
 from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import attach as attach_stream
@@ -86,7 +87,7 @@ class LocalStack:
 @contextmanager
 def running_stack() -> Iterator[LocalStack]:
     """Fresh in-memory AWS + gateway on a free port; everything stopped on exit."""
-    with LocalAws(port=0) as aws:
+    with LocalAws(port=0, extra_env=SERVED_STACK_ENV) as aws:
         log = _GatewayLog()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=0, log_stream=log)
         stream = attach_stream(gateway)  # the records table's stream → the notifier, as in AWS
