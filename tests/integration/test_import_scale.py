@@ -1,10 +1,10 @@
 """A 25,000-row file end to end on moto: upload, 250 batches through the queue and the worker,
 every row through the register logic, the report complete and exact.
 
-Slow (`make test-slow`; a CI job of its own): each new child costs a blind-index lookup and a
-registration transaction, about ten DynamoDB calls that moto answers in ~5 ms each, so the
-run takes tens of minutes here while AWS does it in minutes (`make bench-import`). It prints
-its timings; it asserts outcomes, never timings.
+Slow (`make test-slow`; a CI job of its own): each new child is a lookup and a registration
+transaction whose dozen conditional block updates moto parses and evaluates in several ms
+each, so the run takes tens of minutes here while AWS would take minutes (`make bench-import`).
+It prints its timings; it asserts outcomes, never timings.
 """
 
 from __future__ import annotations
