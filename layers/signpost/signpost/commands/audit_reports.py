@@ -39,7 +39,11 @@ def _run_sar(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no such child (no record and no audit chain)\n")
         return EXIT_PROBLEMS
     if args.json:
-        out.write(json.dumps(dataclasses.asdict(report), indent=2, default=_json_default) + "\n")
+        body = {
+            **{f.name: getattr(report, f.name) for f in dataclasses.fields(report) if f.name != "access_log"},
+            "access_log": [e.model_dump(mode="json", exclude_none=True) for e in report.access_log],
+        }
+        out.write(json.dumps(body, indent=2, default=_json_default) + "\n")
         return EXIT_OK
     if report.record_held:
         out.write(

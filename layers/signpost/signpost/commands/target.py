@@ -22,7 +22,7 @@ from signpost.dal.stack import TargetError, describe_stack
 from signpost.settings import reset_settings
 from signpost.wiring import reset_services
 
-LOCAL_AWS_PORT = 3001  # `make local` serves its in-memory AWS on the gateway's port + 1
+LOCAL_AWS_PORT = 3001  # `make local` serves its in-memory AWS on the gateway's port + 1 (LOCAL_AWS_PORT)
 LOCAL_REGION = "eu-west-2"
 # The names `make local` gives (infrastructure/local/aws.py; a test keeps the two equal).
 LOCAL_ENVIRONMENT: Mapping[str, str] = {
@@ -82,7 +82,7 @@ def apply_target(args: argparse.Namespace) -> None:
     env: dict[str, str] = {}
     endpoint = getattr(args, "endpoint_url", None)
     if getattr(args, "local", False):
-        endpoint = endpoint or f"http://127.0.0.1:{LOCAL_AWS_PORT}"
+        endpoint = endpoint or f"http://127.0.0.1:{os.environ.get('LOCAL_AWS_PORT', LOCAL_AWS_PORT)}"
         env.update(LOCAL_ENVIRONMENT)
         env.update(_LOCAL_CREDENTIALS)
         env.update(AWS_REGION=LOCAL_REGION, AWS_DEFAULT_REGION=LOCAL_REGION)
