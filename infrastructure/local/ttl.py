@@ -38,15 +38,17 @@ def expire(tables: Mapping[str, str], now: dt.datetime) -> dict[str, int]:
         name = tables[logical_id]
         keys = [k["AttributeName"] for k in client.describe_table(TableName=name)["Table"]["KeySchema"]]
         count = 0
-        for page in client.get_paginator("scan").paginate(
+        pages = client.get_paginator("scan").paginate(
             TableName=name,
-            FilterExpression="#ttl < :now",
+            FilterExpression="attribute_exists(#ttl)",
             ExpressionAttributeNames={"#ttl": attribute},
-            ExpressionAttributeValues={":now": {"N": str(cutoff)}},
-        ):
+        )
+        for page in pages:
             for item in page["Items"]:
-                client.delete_item(TableName=name, Key={k: item[k] for k in keys})
-                count += 1
+                value = item[attribute]
+                if "N" in value and float(value["N"]) < cutoff:  # only a number of seconds in the past
+                    client.delete_item(TableName=name, Key={k: item[k] for k in keys})
+                    count += 1
         deleted[logical_id] = count
     return deleted
 
