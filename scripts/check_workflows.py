@@ -72,20 +72,27 @@ def problems(path: Path) -> list[str]:
     permissions = workflow.get("permissions")
     if permissions is None:
         found.append(f"{where}: no top-level permissions (the default token may write)")
-    for scope in (permissions, *((j or {}).get("permissions") for j in (workflow.get("jobs") or {}).values())):
-        if scope == "write-all" or (isinstance(scope, Mapping) and scope.get("id-token") == "write" and scope is permissions):
+    for scope in (
+        permissions,
+        *((j or {}).get("permissions") for j in (workflow.get("jobs") or {}).values()),
+    ):
+        if scope == "write-all" or (
+            isinstance(scope, Mapping) and scope.get("id-token") == "write" and scope is permissions
+        ):
             found.append(f"{where}: write-all or workflow-wide id-token: write")
     if isinstance(workflow.get("concurrency"), Mapping | str) and _deploys(workflow):
-        found.append(f"{where}: a workflow-wide concurrency group would hold every environment behind one approval")
+        found.append(
+            f"{where}: a workflow-wide concurrency group would hold every environment behind one approval"
+        )
     for name, job in (workflow.get("jobs") or {}).items():
         found += _job_problems(where, name, job or {})
     for name, step in _steps(workflow):
         script = step.get("run")
         if isinstance(script, str) and "${{" in script:
             found.append(f"{where}: job {name}: an expression inside run: (pass it through env:)")
-        if str(step.get("uses", "")).startswith("actions/checkout@"):
-            if (step.get("with") or {}).get("persist-credentials") is not False:
-                found.append(f"{where}: job {name}: actions/checkout without persist-credentials: false")
+        checkout = str(step.get("uses", "")).startswith("actions/checkout@")
+        if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+            found.append(f"{where}: job {name}: actions/checkout without persist-credentials: false")
     return found
 
 
@@ -103,7 +110,11 @@ def _job_problems(where: str, name: str, job: Mapping[str, Any]) -> list[str]:
         if MAIN_ONLY not in str(job.get("if", "")):
             found.append(f"{where}: job {name}: runs in an environment without `if: {MAIN_ONLY}`")
         concurrency = job.get("concurrency")
-        environment = str(job["environment"] if not isinstance(job["environment"], Mapping) else job["environment"].get("name"))
+        environment = str(
+            job["environment"]
+            if not isinstance(job["environment"], Mapping)
+            else job["environment"].get("name")
+        )
         if not isinstance(concurrency, Mapping):
             found.append(f"{where}: job {name}: no concurrency group of its own environment")
         else:
@@ -119,7 +130,7 @@ def _job_problems(where: str, name: str, job: Mapping[str, Any]) -> list[str]:
 
 def schema_check(paths: list[Path]) -> int:
     command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
-    return subprocess.run([*command, *map(str, paths)], check=False).returncode  # noqa: S603
+    return subprocess.run([*command, *map(str, paths)], check=False).returncode
 
 
 def main() -> int:

@@ -47,7 +47,9 @@ ACCOUNT_PARAMETERS: Mapping[str, str] = {
     "MtlsTruststoreUri": "SIGNPOST_MTLS_TRUSTSTORE_URI",
 }
 # Values that are somebody's example, never a real account's.
-PLACEHOLDER = re.compile(r"[<>]|\.\.\.|\bexample\b|changeme|\btodo\b|\bxxx+\b|111122223333|123456789012", re.I)
+PLACEHOLDER = re.compile(
+    r"[<>]|\.\.\.|\bexample\b|changeme|\btodo\b|\bxxx+\b|111122223333|123456789012", re.I
+)
 
 
 class ParameterError(Exception):
@@ -70,7 +72,9 @@ def ssm_parameters(env: str) -> dict[str, str]:
 
     client = boto3.client("ssm")
     found: dict[str, str] = {}
-    for page in client.get_paginator("get_parameters_by_path").paginate(Path=f"/signpost/{env}/", WithDecryption=True):
+    for page in client.get_paginator("get_parameters_by_path").paginate(
+        Path=f"/signpost/{env}/", WithDecryption=True
+    ):
         for parameter in page["Parameters"]:
             found[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"]
     return found
@@ -124,7 +128,9 @@ def parameters(env: str, environ: Mapping[str, str], ssm: Mapping[str, str] | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print the stack parameters of one deployment, Name=Value a line.")
+    parser = argparse.ArgumentParser(
+        description="Print the stack parameters of one deployment, Name=Value a line."
+    )
     parser.add_argument("env", help="the samconfig.toml section (staging or prod)")
     parser.add_argument("--ssm", action="store_true", help="also read /signpost/<env>/<Name> from SSM")
     args = parser.parse_args(argv)

@@ -38,7 +38,9 @@ def save(stack: str, folder: Path, cloudformation: Any) -> bool:
     (folder / "previous-template.yaml").write_text(text, encoding="utf-8")
     previous = {
         "exists": True,
-        "parameters": {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])},
+        "parameters": {
+            p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])
+        },
         "tags": {t["Key"]: t["Value"] for t in described.get("Tags", [])},
         "capabilities": described.get("Capabilities", ["CAPABILITY_IAM"]),
     }
@@ -75,10 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = restore_command(args.stack, args.dir, os.environ.get("SIGNPOST_ARTIFACT_BUCKET"))
     if command is None:
-        print("rollback: first deployment, nothing to roll back to; the stack stays for inspection", file=sys.stderr)
+        print(
+            "rollback: first deployment, nothing to roll back to; the stack stays for inspection",
+            file=sys.stderr,
+        )
         return 1
     print(f"rollback: redeploying the previous template of {args.stack}")
-    return subprocess.run(command, check=False).returncode  # noqa: S603 - fixed program, our own arguments
+    return subprocess.run(command, check=False).returncode
 
 
 if __name__ == "__main__":

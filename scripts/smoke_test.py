@@ -66,16 +66,18 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.token = token
 
-    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {"Accept": "application/json", **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.base_url + path, data=data, headers=all_headers, method=method)  # noqa: S310
+        request = urllib.request.Request(self.base_url + path, data=data, headers=all_headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - https in AWS
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
                 status, text = response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             status, text = error.code, error.read().decode()
@@ -92,17 +94,19 @@ def client_credentials_token(env: dict[str, str]) -> str:
         if env.get(name):
             form[field] = env[name]
     basic = base64.b64encode(f"{env['SMOKE_CLIENT_ID']}:{env['SMOKE_CLIENT_SECRET']}".encode()).decode()
-    request = urllib.request.Request(  # noqa: S310
+    request = urllib.request.Request(
         env["SMOKE_TOKEN_URL"],
         data=urllib.parse.urlencode(form).encode(),
         headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             token = json.loads(response.read().decode()).get("access_token")
     except (urllib.error.URLError, ValueError) as error:
-        raise SmokeFailed(f"token: the identity provider refused or failed ({type(error).__name__})") from None
+        raise SmokeFailed(
+            f"token: the identity provider refused or failed ({type(error).__name__})"
+        ) from None
     if not token:
         raise SmokeFailed("token: no access_token in the identity provider's answer")
     return str(token)
@@ -114,7 +118,9 @@ def expect(step: str, status: int, wanted: int, log: Callable[[str], None]) -> N
         raise SmokeFailed(f"{step}: expected {wanted}, got {status}")
 
 
-def run(api_url: str, env: dict[str, str], verify: Callable[[str], bool] | None, log: Callable[[str], None]) -> str:
+def run(
+    api_url: str, env: dict[str, str], verify: Callable[[str], bool] | None, log: Callable[[str], None]
+) -> str:
     """Every step; returns the synthetic child's id. Raises SmokeFailed at the first failure."""
     status, _ = Api(api_url).call("GET", "/health")
     expect("health", status, 200, log)
@@ -130,8 +136,12 @@ def run(api_url: str, env: dict[str, str], verify: Callable[[str], bool] | None,
         search = {k: child[k] for k in ("given_names", "family_name", "date_of_birth")}
         status, found = api.call("POST", "/v1/searches", {**search, "reason": "safeguarding_concern"})
         expect("search", status, 200, log)
-        if found.get("outcome") != "match" or child_id not in [s.get("child_id") for s in found.get("signposts", [])]:
-            raise SmokeFailed(f"search: outcome {found.get('outcome')}, the synthetic child was not the match")
+        if found.get("outcome") != "match" or child_id not in [
+            s.get("child_id") for s in found.get("signposts", [])
+        ]:
+            raise SmokeFailed(
+                f"search: outcome {found.get('outcome')}, the synthetic child was not the match"
+            )
         status, access_log = api.call("GET", f"/v1/children/{child_id}/access-log")
         expect("access log", status, 200, log)
         actions = [e.get("action") for e in access_log.get("items", [])]
@@ -162,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-url", required=True, help="the stack's ApiUrl output")
     parser.add_argument("--stack", help="the stack whose audit to verify (default: the environment's tables)")
-    parser.add_argument("--no-verify-audit", action="store_true", help="skip the audit check (no AWS credentials)")
+    parser.add_argument(
+        "--no-verify-audit", action="store_true", help="skip the audit check (no AWS credentials)"
+    )
     args = parser.parse_args(argv)
     verify = None if args.no_verify_audit else verify_with_admin(args.stack)
     try:

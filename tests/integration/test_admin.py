@@ -32,7 +32,12 @@ CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 HACKNEY_MANAGER = caller("E09000012", "la_manager", "hackney-mgr-1")
 POLICE = caller("E23000001", "police", "mps-officer-1")
-CHILD = {"given_names": "Zofia", "family_name": "Okonkwo-Lind", "date_of_birth": "2012-08-19", "nhs_number": "9434765919"}
+CHILD = {
+    "given_names": "Zofia",
+    "family_name": "Okonkwo-Lind",
+    "date_of_birth": "2012-08-19",
+    "nhs_number": "9434765919",
+}
 IDENTITY_VALUES = ("Zofia", "Okonkwo", "2012-08-19", "9434765919")
 JUSTIFICATION = "Child brought in by ambulance out of hours; need the allocated social worker now."
 
@@ -60,7 +65,11 @@ def _register(who=CAMDEN, **extra: Any) -> str:
 
 
 def _search(who=HACKNEY) -> dict[str, Any]:
-    reason = {"reason": "police_enquiry", "case_reference": "CAD-1/26"} if who.is_police else {"reason": "referral"}
+    reason = (
+        {"reason": "police_enquiry", "case_reference": "CAD-1/26"}
+        if who.is_police
+        else {"reason": "referral"}
+    )
     identity = {k: v for k, v in CHILD.items() if k != "nhs_number"}
     resp = invoke("search", make_event("POST", "/v1/searches", {**identity, **reason}, caller=who))
     assert resp.status == 200, resp.json()
@@ -98,7 +107,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert {p[0] for p in paths} >= {
         "verify-audit", "directory", "seed-directory", "transfers", "stats", "subject-access", "break-glass",
     }  # fmt: skip
-    assert ["directory", "apply"] in paths and ["transfers", "overdue"] in paths
+    assert ["directory", "apply"] in paths
+    assert ["transfers", "overdue"] in paths
     for path in [[], *paths]:
         with pytest.raises(SystemExit) as done:
             admin.main([*path, "--help"])
@@ -130,7 +140,8 @@ def test_directory_diff_shows_what_would_change_and_changes_nothing(
 ) -> None:
     code, out = run("directory", "diff", str(DEMO), str(SMOKE))
     assert code == 0
-    assert "+ SIGNPOST-SMOKE create" in out and "= E09000007 unchanged" in out
+    assert "+ SIGNPOST-SMOKE create" in out
+    assert "= E09000007 unchanged" in out
     assert "1 to create, 0 to update, 8 unchanged" in out
     assert _directory_item(aws, "SIGNPOST-SMOKE") is None
     assert run("directory", "diff", "--exit-code", str(DEMO), str(SMOKE))[0] == 1
@@ -143,7 +154,8 @@ def test_directory_apply_is_audited_and_idempotent(aws: LocalAws) -> None:
     assert _directory_item(aws, "SIGNPOST-SMOKE")["type"]["S"] == "local_authority"  # type: ignore[index]
     (entry,) = _audit_chain(aws, "DIRECTORY#SIGNPOST-SMOKE")
     assert entry["action"]["S"] == "directory_create"
-    assert entry["org"]["S"] == "NATIONAL" and entry["role"]["S"] == "admin"
+    assert entry["org"]["S"] == "NATIONAL"
+    assert entry["role"]["S"] == "admin"
     assert entry["sub"]["S"].startswith("arn:aws:")  # the operator's own AWS identity
     assert len(entry["details"]["M"]["source_sha256"]["S"]) == 64
     # the second run finds nothing to do, and writes nothing
@@ -214,10 +226,13 @@ def test_seed_directory_applies_the_shipped_files(aws: LocalAws) -> None:
 def test_verify_audit_publishes_its_problem_count(aws: LocalAws) -> None:
     _register()
     assert run("verify-audit", "--publish-metric")[0] == 0
-    metrics = boto3.client("cloudwatch", region_name="eu-west-2").list_metrics(Namespace="Signpost")["Metrics"]
-    assert {"MetricName": "AuditVerificationProblems", "Dimensions": [{"Name": "environment", "Value": "local"}]} in [
-        {k: m[k] for k in ("MetricName", "Dimensions")} for m in metrics
+    metrics = boto3.client("cloudwatch", region_name="eu-west-2").list_metrics(Namespace="Signpost")[
+        "Metrics"
     ]
+    assert {
+        "MetricName": "AuditVerificationProblems",
+        "Dimensions": [{"Name": "environment", "Value": "local"}],
+    } in [{k: m[k] for k in ("MetricName", "Dimensions")} for m in metrics]
 
 
 # ---------------------------------------------------------------------- transfers overdue
@@ -226,7 +241,9 @@ def test_verify_audit_publishes_its_problem_count(aws: LocalAws) -> None:
 def test_transfers_overdue_lists_transfers_past_a_clock(aws: LocalAws) -> None:
     child_id = _register()
     body = {"to_org": "E09000012", "reason": "family_moved", "move_date": dt.date.today().isoformat()}
-    transfer = invoke("transfers", make_event("POST", f"/v1/children/{child_id}/transfers", body, caller=CAMDEN))
+    transfer = invoke(
+        "transfers", make_event("POST", f"/v1/children/{child_id}/transfers", body, caller=CAMDEN)
+    )
     assert transfer.status == 201
     acknowledge_by = dt.date.fromisoformat(transfer.json()["acknowledge_by"])
     code, out = run("transfers", "overdue", "--as-of", acknowledge_by.isoformat(), "--exit-code")
@@ -254,11 +271,15 @@ def test_stats_writes_suppressed_tables_without_identity(aws: LocalAws, tmp_path
     for _ in range(6):
         _search(HACKNEY)
     _search(POLICE)
-    invoke("records", make_event("POST", f"/v1/children/{child_id}/close", {"reason": "plan_ended"}, caller=CAMDEN))
+    invoke(
+        "records",
+        make_event("POST", f"/v1/children/{child_id}/close", {"reason": "plan_ended"}, caller=CAMDEN),
+    )
     month = dt.datetime.now(tz=LONDON).strftime("%Y-%m")
     code, out = run("stats", "--month", month, "--out", str(tmp_path))
     assert code == 0
-    assert "Searches" in out and "wrote 11 tables" in out
+    assert "Searches" in out
+    assert "wrote 11 tables" in out
     document = json.loads((tmp_path / "stats.json").read_text())
     by_type = next(t for t in document["tables"] if t["name"] == "searches_by_organisation_type")
     rows = {r["label"]: r["values"] for r in by_type["rows"]}
@@ -267,7 +288,9 @@ def test_stats_writes_suppressed_tables_without_identity(aws: LocalAws, tmp_path
     assert rows["local authority"] == ["c", 0, 0, "c"]
     assert rows["Total"] == [7, 0, 0, 7]
     files = list(tmp_path.iterdir())
-    assert len([f for f in files if f.suffix == ".csv"]) == len([f for f in files if f.suffix == ".svg"]) == 11
+    assert (
+        len([f for f in files if f.suffix == ".csv"]) == len([f for f in files if f.suffix == ".svg"]) == 11
+    )
     everything = out + "".join(f.read_text() for f in files)
     for value in (*IDENTITY_VALUES, child_id, "camden-sw-1", "CAD-1/26"):
         assert value not in everything
@@ -284,8 +307,12 @@ def test_subject_access_for_an_auditor_outlives_the_record(aws: LocalAws) -> Non
     code, out = run("subject-access", child_id)
     assert code == 0
     assert "record: active, E09000007, categories child_in_need" in out
-    assert "register" in out and "search" in out
-    invoke("records", make_event("POST", f"/v1/children/{child_id}/close", {"reason": "plan_ended"}, caller=CAMDEN))
+    assert "register" in out
+    assert "search" in out
+    invoke(
+        "records",
+        make_event("POST", f"/v1/children/{child_id}/close", {"reason": "plan_ended"}, caller=CAMDEN),
+    )
     retention = dt.timedelta(days=get_settings().retention_days + 1)
     expire(aws.tables, dt.datetime.now(tz=dt.UTC) + retention)
     code, out = run("subject-access", child_id, "--json")
@@ -304,7 +331,12 @@ def test_break_glass_uses_await_review_until_an_auditor_records_one(aws: LocalAw
     search_id = _search(HACKNEY)["search_id"]
     glass = invoke(
         "search",
-        make_event("POST", f"/v1/searches/{search_id}/break-glass", {"justification": JUSTIFICATION}, caller=HACKNEY_MANAGER),
+        make_event(
+            "POST",
+            f"/v1/searches/{search_id}/break-glass",
+            {"justification": JUSTIFICATION},
+            caller=HACKNEY_MANAGER,
+        ),
     )
     assert glass.status == 200
     code, out = run("break-glass", "pending", "--json")
@@ -312,7 +344,10 @@ def test_break_glass_uses_await_review_until_an_auditor_records_one(aws: LocalAw
     (pending,) = json.loads(out)
     assert (pending["search_id"], pending["org"], pending["role"]) == (search_id, "E09000012", "la_manager")
     assert JUSTIFICATION not in out  # free text stays in the audit
-    assert run("break-glass", "review", search_id, "--finding", "justified") == (0, "review recorded: justified\n")
+    assert run("break-glass", "review", search_id, "--finding", "justified") == (
+        0,
+        "review recorded: justified\n",
+    )
     assert json.loads(run("break-glass", "pending", "--json")[1]) == []
     other = _search(HACKNEY)["search_id"]
     assert run("break-glass", "review", other, "--finding", "justified")[0] == 1  # no break-glass there
@@ -360,14 +395,14 @@ def test_stack_target_reads_tables_from_the_stack_outputs(monkeypatch: pytest.Mo
     )
     stubber.activate()
     monkeypatch.setattr(stack, "_client", lambda service: client)
-    for name in ("RECORDS_TABLE", "AUDIT_TABLE", "IDEMPOTENCY_TABLE", "DIRECTORY_TABLE", "DATA_KEY_ID", "HMAC_KEY_ID",
-                 "SIGNPOST_ENV", "RETENTION_DAYS"):  # fmt: skip
+    for name in ("RECORDS_TABLE", "AUDIT_TABLE", "IDEMPOTENCY_TABLE", "DIRECTORY_TABLE", "DATA_KEY_ID",
+                 "HMAC_KEY_ID", "SIGNPOST_ENV", "RETENTION_DAYS"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     target.apply_target(admin.parser().parse_args(["--stack", "signpost-staging", "verify-audit"]))
     settings = get_settings()
-    assert (settings.records_table, settings.audit_table, settings.directory_table) == (
-        "signpost-staging-RecordsTable-1", "signpost-staging-AuditTable-2", "signpost-staging-DirectoryTable-4",
-    )  # fmt: skip
+    assert settings.records_table == "signpost-staging-RecordsTable-1"
+    assert settings.audit_table == "signpost-staging-AuditTable-2"
+    assert settings.directory_table == "signpost-staging-DirectoryTable-4"
     assert (settings.environment, settings.retention_days, settings.data_key_id) == ("staging", 2555, "key-1")
     stubber.assert_no_pending_responses()
     get_settings.cache_clear()
@@ -382,5 +417,7 @@ def test_profile_and_region_set_up_the_operator_session(monkeypatch: pytest.Monk
     seen: dict[str, Any] = {}
     monkeypatch.setattr(boto3, "setup_default_session", lambda **kw: seen.update(kw))
     monkeypatch.setattr(os, "environ", dict(os.environ))
-    target.apply_target(admin.parser().parse_args(["--profile", "ops", "--region", "eu-west-1", "verify-audit"]))
+    target.apply_target(
+        admin.parser().parse_args(["--profile", "ops", "--region", "eu-west-1", "verify-audit"])
+    )
     assert seen == {"profile_name": "ops", "region_name": "eu-west-1"}

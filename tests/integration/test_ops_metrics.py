@@ -41,7 +41,9 @@ def emf(captured: str, metric: str) -> list[dict[str, Any]]:
     return found
 
 
-def test_each_search_counts_by_outcome_and_organisation_type(aws: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_search_counts_by_outcome_and_organisation_type(
+    aws: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
     review_by = (dt.date.today() + dt.timedelta(days=90)).isoformat()
     body = {**CHILD, "categories": ["child_in_need"], "review_by": review_by}
     assert invoke("records", make_event("POST", "/v1/children", body, caller=CAMDEN)).status == 201
@@ -66,26 +68,42 @@ def _run_clock(at: dt.datetime) -> dict[str, Any]:
     return dict(invoke("clock", event))
 
 
-def test_the_clock_reports_open_and_overdue_transfers(aws: LocalAws, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_clock_reports_open_and_overdue_transfers(
+    aws: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
     now = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     wiring.services().now = lambda: now
     review_by = (dt.date.today() + dt.timedelta(days=90)).isoformat()
     transfers = []
     for i in range(3):
-        names = {"given_names": ("Aditi", "Bronwen", "Cosmin")[i], "family_name": ("Rahman", "Pryce", "Ionescu")[i]}
+        names = {
+            "given_names": ("Aditi", "Bronwen", "Cosmin")[i],
+            "family_name": ("Rahman", "Pryce", "Ionescu")[i],
+        }
         body = {**CHILD, **names, "date_of_birth": f"201{i}-0{i + 1}-1{i}", "categories": ["looked_after"]}
         body["review_by"] = review_by
-        child_id = invoke("records", make_event("POST", "/v1/children", body, caller=CAMDEN)).json()["child_id"]
+        child_id = invoke("records", make_event("POST", "/v1/children", body, caller=CAMDEN)).json()[
+            "child_id"
+        ]
         move = {"to_org": "E09000012", "reason": "family_moved", "move_date": dt.date.today().isoformat()}
-        response = invoke("transfers", make_event("POST", f"/v1/children/{child_id}/transfers", move, caller=CAMDEN))
+        response = invoke(
+            "transfers", make_event("POST", f"/v1/children/{child_id}/transfers", move, caller=CAMDEN)
+        )
         transfers.append(response.json())
     assert (_run_clock(now)["open_transfers"], _run_clock(now)["overdue_transfers"]) == (3, 0)
 
     # one is acknowledged in time, one accepted; after the acknowledge clock, one is overdue
-    invoke("transfers", make_event("POST", f"/v1/transfers/{transfers[0]['transfer_id']}/acknowledge", caller=HACKNEY))
-    invoke("transfers", make_event("POST", f"/v1/transfers/{transfers[1]['transfer_id']}/accept", caller=HACKNEY))
+    invoke(
+        "transfers",
+        make_event("POST", f"/v1/transfers/{transfers[0]['transfer_id']}/acknowledge", caller=HACKNEY),
+    )
+    invoke(
+        "transfers", make_event("POST", f"/v1/transfers/{transfers[1]['transfer_id']}/accept", caller=HACKNEY)
+    )
     after = dt.datetime.combine(
-        dt.date.fromisoformat(transfers[2]["acknowledge_by"]) + dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC
+        dt.date.fromisoformat(transfers[2]["acknowledge_by"]) + dt.timedelta(days=2),
+        dt.time(9),
+        tzinfo=dt.UTC,
     )
     capsys.readouterr()
     summary = _run_clock(after)
@@ -94,6 +112,9 @@ def test_the_clock_reports_open_and_overdue_transfers(aws: LocalAws, capsys: pyt
     assert (doc["OpenTransfers"], doc["OverdueTransfers"]) == ([2.0], [1.0])
 
     # once it is acknowledged it is no longer overdue; still open until decided
-    invoke("transfers", make_event("POST", f"/v1/transfers/{transfers[2]['transfer_id']}/acknowledge", caller=HACKNEY))
+    invoke(
+        "transfers",
+        make_event("POST", f"/v1/transfers/{transfers[2]['transfer_id']}/acknowledge", caller=HACKNEY),
+    )
     summary = _run_clock(after + dt.timedelta(hours=1))
     assert (summary["open_transfers"], summary["overdue_transfers"]) == (2, 0)

@@ -65,7 +65,9 @@ class Life:
         return response
 
     def search(self) -> dict[str, Any]:
-        response = self.call("search", "POST", "/v1/searches", {**IDENTITY, "reason": "referral"}, who=HACKNEY)
+        response = self.call(
+            "search", "POST", "/v1/searches", {**IDENTITY, "reason": "referral"}, who=HACKNEY
+        )
         assert response.status == 200
         return dict(response.json())
 
@@ -142,14 +144,16 @@ def test_a_record_from_registration_to_purge(aws: LocalAws, stream: LocalStream)
     assert code == 0
     auditor_report = json.loads(out)
     assert auditor_report["record_held"] is False
-    assert [e["action"] for e in auditor_report["access_log"]][0] == "subject_access_report"
+    assert next(e["action"] for e in auditor_report["access_log"]) == "subject_access_report"
     for value in (*IDENTITY.values(), NHS_NUMBER):
         assert value not in out
     assert _admin("verify-audit", "--chain", f"CHILD#{child_id}")[0] == 0
 
 
 def test_an_auditor_gets_404_for_a_child_that_never_existed(aws: LocalAws) -> None:
-    response = invoke("records", make_event("GET", "/v1/children/never-registered/access-log", caller=AUDITOR))
+    response = invoke(
+        "records", make_event("GET", "/v1/children/never-registered/access-log", caller=AUDITOR)
+    )
     assert response.status == 404
 
 
@@ -163,7 +167,9 @@ def test_ttl_deletes_only_numbers_in_the_past(aws: LocalAws) -> None:
         "text": {"S": "1"},
     }
     for name, value in items.items():
-        client.put_item(TableName=table, Item={"pk": {"S": f"T#{name}"}, "sk": {"S": "X"}, "expires_at": value})
+        client.put_item(
+            TableName=table, Item={"pk": {"S": f"T#{name}"}, "sk": {"S": "X"}, "expires_at": value}
+        )
     client.put_item(TableName=table, Item={"pk": {"S": "T#none"}, "sk": {"S": "X"}})
     expire(aws.tables, now)
     left = {i["pk"]["S"] for i in client.scan(TableName=table)["Items"] if i["pk"]["S"].startswith("T#")}

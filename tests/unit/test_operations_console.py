@@ -122,7 +122,8 @@ def test_the_ops_topic_always_exists_and_email_is_optional(resources: dict[str, 
 
 def test_alarm_thresholds_say_what_they_watch(resources: dict[str, Any]) -> None:
     props = {k: resources[k]["Properties"] for k in ALARMS}
-    assert props["Api5xxAlarm"]["MetricName"] == "5XXError" and props["Api5xxAlarm"]["Statistic"] == "Average"
+    assert props["Api5xxAlarm"]["MetricName"] == "5XXError"
+    assert props["Api5xxAlarm"]["Statistic"] == "Average"
     assert props["ApiLatencyP99Alarm"]["ExtendedStatistic"] == "p99"
     throttled = {
         refs(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]).pop()
@@ -148,7 +149,13 @@ def test_every_custom_metric_the_console_reads_is_emitted(resources: dict[str, A
         if props.get("Namespace") == "Signpost":
             read.add(props["MetricName"])
     read |= _custom_metrics(dashboard(resources))
-    assert {"Searches", "BreakGlassUsed", "OpenTransfers", "AuthorizerDenied", "AuditVerificationProblems"} <= read
+    assert {
+        "Searches",
+        "BreakGlassUsed",
+        "OpenTransfers",
+        "AuthorizerDenied",
+        "AuditVerificationProblems",
+    } <= read
     from_filters = _filter_metrics(resources)
     from_admin = {verify_audit.METRIC_PROBLEMS}  # put by `signpost-admin verify-audit --publish-metric`
     # emitted by the import worker (bulk import is built separately; see docs/runbook.md)
@@ -162,24 +169,31 @@ def test_authorizer_denials_come_from_its_decision_log(resources: dict[str, Any]
     assert {refs(f["LogGroupName"]).pop() for f in filters} == {"AuthorizerLogGroup"}
     assert {f["FilterPattern"] for f in filters} == {'{ $.decision = "deny" }'}
     authorizer = (REPO_ROOT / "functions" / "authorizer" / "app.py").read_text(encoding="utf-8")
-    assert '"decision": "deny"' in authorizer and '"reason": exc.reason' in authorizer
+    assert '"decision": "deny"' in authorizer
+    assert '"reason": exc.reason' in authorizer
 
 
 # ---------------------------------------------------------------------- dashboard
 
 
 def test_dashboard_has_every_widget_the_admin_needs(resources: dict[str, Any]) -> None:
-    widgets = {w["properties"].get("title"): w for w in dashboard(resources)["widgets"] if w["type"] != "text"}
+    widgets = {
+        w["properties"].get("title"): w for w in dashboard(resources)["widgets"] if w["type"] != "text"
+    }
     for title, (namespace, metric) in WIDGETS.items():
         assert title in widgets, title
         text = json.dumps(widgets[title]["properties"]["metrics"])
-        assert namespace in text and metric in text, title
+        assert namespace in text, title
+        assert metric in text, title
     p99 = json.dumps(widgets["Latency p99 per endpoint (ms)"]["properties"]["metrics"])
-    assert "'p99'" in p99 and "Method,Resource" in p99  # per endpoint
+    assert "'p99'" in p99
+    assert "Method,Resource" in p99
     expressions = [m[0]["expression"] for m in widgets["Searches by outcome"]["properties"]["metrics"]]
     for outcome in ("match", "possible_match", "no_match"):
         assert any(f'outcome="{outcome}"' in e for e in expressions), outcome
-    expressions = [m[0]["expression"] for m in widgets["Searches by organisation type"]["properties"]["metrics"]]
+    expressions = [
+        m[0]["expression"] for m in widgets["Searches by organisation type"]["properties"]["metrics"]
+    ]
     for org_type in ("local_authority", "health", "education", "police"):
         assert any(f'org_type="{org_type}"' in e for e in expressions), org_type
     alarm_widget = widgets["Alarms"]["properties"]["alarms"]
@@ -232,7 +246,11 @@ def returned_fields(query: str) -> set[str]:
 
 
 def test_saved_queries_exist(resources: dict[str, Any]) -> None:
-    names = {json.dumps(r["Properties"]["Name"]) for r in resources.values() if r["Type"] == "AWS::Logs::QueryDefinition"}
+    names = {
+        json.dumps(r["Properties"]["Name"])
+        for r in resources.values()
+        if r["Type"] == "AWS::Logs::QueryDefinition"
+    }
     for query in ("by-correlation-id", "by-organisation", "denied-requests"):
         assert any(query in n for n in names), query
 

@@ -23,8 +23,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from signpost.commands import EXIT_FAILED, Command
-from signpost.commands import audit_reports, directory, stats, transfers, verify_audit
+from signpost.commands import EXIT_FAILED, Command, audit_reports, directory, stats, transfers, verify_audit
 from signpost.commands.target import TargetError, add_target_options, apply_target
 
 COMMANDS: tuple[Command, ...] = (
@@ -47,7 +46,9 @@ def parser() -> argparse.ArgumentParser:
     add_target_options(root)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        sub = commands.add_parser(command.name, help=command.help, description=command.description or command.help)
+        sub = commands.add_parser(
+            command.name, help=command.help, description=command.description or command.help
+        )
         command.configure(sub)
         sub.set_defaults(run=command.run)
     return root

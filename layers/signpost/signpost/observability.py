@@ -24,7 +24,11 @@ def count_search(outcome: str, org_type: str) -> None:
     Organisation types and outcomes are closed lists: no organisation or child is named.
     """
     with single_metric(
-        name="Searches", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+        name="Searches",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE},
     ) as metric:
         metric.add_dimension(name="outcome", value=outcome)
         metric.add_dimension(name="org_type", value=org_type)

@@ -23,6 +23,7 @@ from signpost.models.common import Role
 from signpost.settings import get_settings
 from signpost.wiring import services
 
+
 def _json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
 
@@ -56,7 +57,8 @@ def _run_sar(args: argparse.Namespace, out: TextIO) -> int:
         out.write("record: purged after its retention period (no identity or index is held)\n")
     out.write(f"access log ({len(report.access_log)} entries, newest first):\n")
     for e in report.access_log:
-        out.write(f"  {e.at.isoformat()}  {e.action:<24} {e.org:<18} {e.role:<16} {e.reason or '-'} {e.outcome or ''}\n")
+        what = f"{e.action:<24} {e.org:<18} {e.role:<16}"
+        out.write(f"  {e.at.isoformat()}  {what} {e.reason or '-'} {e.outcome or ''}\n")
     return EXIT_OK
 
 
@@ -76,7 +78,10 @@ def _run_break_glass(args: argparse.Namespace, out: TextIO) -> int:
     if args.action == "review":
         try:
             break_glass_review.review(
-                services(), operator_caller(Role.AUDITOR), args.search_id, break_glass_review.Finding(args.finding)
+                services(),
+                operator_caller(Role.AUDITOR),
+                args.search_id,
+                break_glass_review.Finding(args.finding),
             )
         except NotFound:
             out.write("no break-glass use for this search\n")
@@ -92,7 +97,9 @@ def _run_break_glass(args: argparse.Namespace, out: TextIO) -> int:
             continue
         search_id = event.chain.removeprefix("SEARCH#")
         if event.action == "break_glass":
-            uses.append(break_glass_review.BreakGlassUse(search_id, timestamp(event.at), event.org, event.role))
+            uses.append(
+                break_glass_review.BreakGlassUse(search_id, timestamp(event.at), event.org, event.role)
+            )
         elif event.action == break_glass_review.REVIEWED:
             reviewed.append(search_id)
     progress.finish()
@@ -112,4 +119,9 @@ SUBJECT_ACCESS = Command(
     _configure_sar,
     _run_sar,
 )
-BREAK_GLASS = Command("break-glass", "break-glass uses awaiting review; record a review", _configure_break_glass, _run_break_glass)
+BREAK_GLASS = Command(
+    "break-glass",
+    "break-glass uses awaiting review; record a review",
+    _configure_break_glass,
+    _run_break_glass,
+)

@@ -16,6 +16,7 @@ from signpost.models.common import Role
 from signpost.settings import get_settings
 from signpost.wiring import services
 
+
 def _configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="{diff,apply}")
     for name, text in (
@@ -103,7 +104,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     _print_plan(plan, args.json, out)
     if args.action == "diff":
         return EXIT_PROBLEMS if args.exit_code and plan.pending else EXIT_OK
-    written = directory_sync.apply(services(), operator_caller(Role.ADMIN), loaded.organisations, plan, loaded.digest)
+    written = directory_sync.apply(
+        services(), operator_caller(Role.ADMIN), loaded.organisations, plan, loaded.digest
+    )
     if not args.json:
         out.write(f"applied {written} change(s), each audited on its DIRECTORY#<code> chain\n")
     return EXIT_OK

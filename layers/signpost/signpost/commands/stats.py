@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     transfers = list(transfer_facts(settings.records_table, progress=transfers_progress.step))
     transfers_progress.finish()
 
-    published = [publish(t) for t in monthly_tables(month, events, records, transfers, directory)]
+    published = [publish(t) for t in monthly_tables(month, events, records, transfers, directory=directory)]
     folder = args.out or Path(f"stats-{month.label}")
     folder.mkdir(parents=True, exist_ok=True)
     for table in published:

@@ -34,7 +34,7 @@ LOCAL_ENVIRONMENT: Mapping[str, str] = {
     "HMAC_KEY_ID": "alias/signpost-local-blind-index",
     "SIGNPOST_ENV": "local",
 }
-_LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # noqa: S105
+_LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 # Stack output or parameter -> the environment variable the settings read.
 STACK_OUTPUTS: Mapping[str, str] = {
@@ -55,7 +55,9 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("where to act (default: the environment variables the functions use)")
     where.add_argument("--profile", help="AWS profile of the operator's credentials")
     where.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
-    where.add_argument("--stack", help="a deployed stack's name (e.g. signpost-staging): tables from its outputs")
+    where.add_argument(
+        "--stack", help="a deployed stack's name (e.g. signpost-staging): tables from its outputs"
+    )
     where.add_argument(
         "--local",
         action="store_true",
@@ -66,11 +68,15 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 def environment_from_stack(outputs: Mapping[str, str], parameters: Mapping[str, str]) -> dict[str, str]:
     """The settings' environment variables from a stack's outputs and parameters."""
-    missing = [name for name in ("RecordsTableName", "AuditTableName", "DirectoryTableName") if name not in outputs]
+    missing = [
+        name for name in ("RecordsTableName", "AuditTableName", "DirectoryTableName") if name not in outputs
+    ]
     if missing:
         raise TargetError(f"the stack has no output {', '.join(missing)}: is it a Signpost stack?")
     env = {variable: outputs[name] for name, variable in STACK_OUTPUTS.items() if name in outputs}
-    env.update({variable: parameters[name] for name, variable in STACK_PARAMETERS.items() if name in parameters})
+    env.update(
+        {variable: parameters[name] for name, variable in STACK_PARAMETERS.items() if name in parameters}
+    )
     return env
 
 

@@ -55,7 +55,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     found = overdue_transfers(open_transfers(settings.records_table, receivers, progress), today)
     progress.finish()
     if args.json:
-        rows = [{**dataclasses.asdict(o), "requested_on": str(o.requested_on), "due": str(o.due)} for o in found]
+        rows = [
+            {**dataclasses.asdict(o), "requested_on": str(o.requested_on), "due": str(o.due)} for o in found
+        ]
         out.write(json.dumps({"as_of": str(today), "overdue": rows}, indent=2) + "\n")
     else:
         out.write(f"{'transfer':<34} {'from':<10} {'to':<10} {'status':<13} {'clock':<12} {'due':<10} late\n")

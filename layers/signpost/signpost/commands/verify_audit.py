@@ -73,7 +73,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     progress.finish()
     print_report(report, args.json, out)
     if args.publish_metric:
-        put_metric(METRIC_NAMESPACE, METRIC_PROBLEMS, len(report.problems), {"environment": settings.environment})
+        put_metric(
+            METRIC_NAMESPACE, METRIC_PROBLEMS, len(report.problems), {"environment": settings.environment}
+        )
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

@@ -168,7 +168,15 @@ class TransferFacts:
 def transfer_facts(table: str, progress: Progress = _noop) -> Iterator[TransferFacts]:
     items = scan(
         table,
-        projection=["from_org", "to_org", "status", "acknowledge_by", "decide_by", "acknowledged_at", "decided_at"],
+        projection=[
+            "from_org",
+            "to_org",
+            "status",
+            "acknowledge_by",
+            "decide_by",
+            "acknowledged_at",
+            "decided_at",
+        ],
         progress=progress,
         FilterExpression="sk = :transfer",
         ExpressionAttributeValues={":transfer": {"S": "TRANSFER"}},

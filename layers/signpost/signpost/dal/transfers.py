@@ -21,7 +21,14 @@ from typing import Any
 from signpost.dal.clients import dynamodb, from_item, key, to_item, versioned_put
 from signpost.dal.cursors import decode_cursor, encode_cursor
 from signpost.models.domain import Changes
-from signpost.models.transfers import ClockName, ClockUpdate, Direction, Transfer, TransferClock, TransferStatus
+from signpost.models.transfers import (
+    ClockName,
+    ClockUpdate,
+    Direction,
+    Transfer,
+    TransferClock,
+    TransferStatus,
+)
 
 TRANSFER_SK = "TRANSFER"
 CLOCK_SK_PREFIX = "CLOCK#"

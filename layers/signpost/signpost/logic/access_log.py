@@ -20,7 +20,10 @@ def access_log(
     record = services.store.records.get_child(child_id)
     if record is None:
         # Purged after retention (or never there): the audit outlives the record, for auditors only.
-        if not caller.can(Action.ACCESS_LOG_ANY) or not services.store.audit.head(child_chain(child_id)).exists:
+        if (
+            not caller.can(Action.ACCESS_LOG_ANY)
+            or not services.store.audit.head(child_chain(child_id)).exists
+        ):
             raise NotFound("no such child")
     elif not caller.can(Action.ACCESS_LOG_ANY) and record.org != caller.org:
         raise NotFound("no such child")

@@ -44,12 +44,18 @@ def review(services: Services, reviewer: Caller, search_id: str, finding: Findin
     reviewer.require(Action.ACCESS_LOG_ANY)  # auditors review
 
     def attempt() -> None:
-        entries, _ = services.store.audit.entries(search_chain(search_id), newest_first=False, limit=MAX_ENTRIES)
+        entries, _ = services.store.audit.entries(
+            search_chain(search_id), newest_first=False, limit=MAX_ENTRIES
+        )
         if not any(e.action == "break_glass" for e in entries):
             raise NotFound("no break-glass use for this search")
         changes = Changes()
         AuditTrail(services, reviewer).add(
-            changes, search_chain(search_id), REVIEWED, search_id=search_id, details={"finding": finding.value}
+            changes,
+            search_chain(search_id),
+            REVIEWED,
+            search_id=search_id,
+            details={"finding": finding.value},
         )
         services.store.commit(changes)
 

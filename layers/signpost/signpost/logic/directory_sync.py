@@ -64,11 +64,17 @@ def parse_directory_file(raw: bytes) -> DirectoryFile:
 
 def combine(files: list[DirectoryFile]) -> DirectoryFile:
     """Several files applied as one (e.g. the shared entries and an environment's own)."""
-    digest = files[0].digest if len(files) == 1 else hashlib.sha256("".join(f.digest for f in files).encode()).hexdigest()
+    digest = (
+        files[0].digest
+        if len(files) == 1
+        else hashlib.sha256("".join(f.digest for f in files).encode()).hexdigest()
+    )
     return DirectoryFile([o for f in files for o in f.organisations], digest)
 
 
-def consistency_problems(organisations: list[Organisation], existing: Mapping[str, Organisation]) -> list[str]:
+def consistency_problems(
+    organisations: list[Organisation], existing: Mapping[str, Organisation]
+) -> list[str]:
     """Rules across entries that a single PUT cannot see."""
     problems: list[str] = []
     seen: set[str] = set()

@@ -97,6 +97,7 @@ def monthly_tables(
     events: Iterable[AuditEvent],
     records: Iterable[RecordFacts],
     transfers: Iterable[TransferFacts],
+    *,
     directory: Mapping[str, Organisation],
     excluded_orgs: frozenset[str] = SYNTHETIC_ORGS,
 ) -> list[Table]:
@@ -116,7 +117,11 @@ def monthly_tables(
         for r in records
         if r.org not in excluded_orgs
         and r.created_at < month.end
-        and (r.closed_at is None if r.status == "active" else (r.closed_at is not None and r.closed_at >= month.end))
+        and (
+            r.closed_at is None
+            if r.status == "active"
+            else (r.closed_at is not None and r.closed_at >= month.end)
+        )
     ]
     child_events = [e for e in in_month if e.chain.startswith("CHILD#")]
     searches = [e for e in in_month if e.chain.startswith("SEARCH#") and e.action == "search"]
@@ -140,7 +145,7 @@ def monthly_tables(
     by_category = Counter(c for r in children for c in r.categories)
     police = [e for e in searches if _org_type(e.role) == OrgType.POLICE]
 
-    tables = [
+    return [
         Table(
             "summary",
             f"Signpost in {month.label}: summary",
@@ -164,16 +169,22 @@ def monthly_tables(
             "category",
             ["children"],
             [(c.value.replace("_", " "), [by_category[c.value]]) for c in Category],
-            notes=["A child can be in more than one category, so the categories do not add up to the children."],
+            notes=[
+                "A child can be in more than one category, so the categories do not add up to the children."
+            ],
         ),
         Table(
             "children_by_local_authority",
             "Children on the index at the end of the month, registrations and closures, by local authority",
             "local authority",
             ["children on the index", "registrations", "closures"],
-            _total_row([(_label(c, directory), [on_index[c], registrations[c], closures[c]]) for c in authorities]),
+            _total_row(
+                [(_label(c, directory), [on_index[c], registrations[c], closures[c]]) for c in authorities]
+            ),
             total_row=True,
-            notes=["Children are counted under the authority responsible for them when the statistics were made."],
+            notes=[
+                "Children are counted under the authority responsible for them when the statistics were made."
+            ],
         ),
         Table(
             "closures_by_reason",
@@ -189,7 +200,10 @@ def monthly_tables(
             "step",
             ["transfers"],
             [(step, [transfer_steps[step]]) for step in _TRANSFER_STEPS],
-            notes=["Each line counts a different step; a transfer requested in one month may be decided in the next."],
+            notes=[
+                "Each line counts a different step; a transfer requested in one month may be decided"
+                " in the next."
+            ],
         ),
         _clock_table(month, transfers, excluded_orgs),
         Table(
@@ -212,7 +226,10 @@ def monthly_tables(
             "reason",
             _OUTCOME_COLUMNS,
             _total_row(
-                [(r.value.replace("_", " "), _outcomes([e for e in searches if e.reason == r.value])) for r in SearchReason]
+                [
+                    (r.value.replace("_", " "), _outcomes([e for e in searches if e.reason == r.value]))
+                    for r in SearchReason
+                ]
             ),
             total_row=True,
             total_column=True,
@@ -227,7 +244,11 @@ def monthly_tables(
                     (_label(force, directory), _outcomes([e for e in police if e.org == force]))
                     for force in sorted(
                         {e.org for e in police}
-                        | {c for c, o in directory.items() if o.type == OrgType.POLICE and c not in excluded_orgs},
+                        | {
+                            c
+                            for c, o in directory.items()
+                            if o.type == OrgType.POLICE and c not in excluded_orgs
+                        },
                         key=lambda c: _label(c, directory),
                     )
                 ]
@@ -245,7 +266,6 @@ def monthly_tables(
             [("Subject access reports", [sars])],
         ),
     ]
-    return tables
 
 
 def _outcomes(searches: list[AuditEvent]) -> list[int]:

@@ -68,7 +68,7 @@ def table_svg(published: PublishedTable) -> str:
     rows = published.rows[:-1] if table.total_row else published.rows
     numbers = [v for _, values in rows for v in values[: len(columns)] if isinstance(v, int)]
     top = max([*numbers, 1])
-    bar, gap, label_width, plot_width = 14, 10, 300, 380
+    bar, gap, label_width, plot_width = 14, 10, 300, 420
     header = 46 + 18 * (len(columns) if len(columns) > 1 else 0)
     height = header + len(rows) * (len(columns) * bar + gap) + 30
     width = label_width + plot_width + 60
@@ -92,11 +92,20 @@ def table_svg(published: PublishedTable) -> str:
     y = header
     for label, values in rows:
         group = len(columns) * bar
+        middle = y + group / 2 + 4
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + group / 2 + 4:.0f}" text-anchor="end">{escape(_short(label))}</text>'
+            f'<text x="{label_width - 8}" y="{middle:.0f}" text-anchor="end">{escape(_short(label))}</text>'
         )
         for j in range(len(columns)):
-            parts.append(_bar(values[j], label_width, y + j * bar, bar - 2, plot_width, top, PALETTE[j % len(PALETTE)]))
+            parts.append(
+                _bar(
+                    values[j],
+                    (label_width, y + j * bar),
+                    thickness=bar - 2,
+                    scale=plot_width / top,
+                    colour=PALETTE[j % len(PALETTE)],
+                )
+            )
         y += group + gap
     parts.append(
         f'<line x1="{label_width}" y1="{header - 4}" x2="{label_width}" y2="{y - gap + 4}" stroke="#505050"/>'
@@ -105,10 +114,12 @@ def table_svg(published: PublishedTable) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _bar(value: Shown, x: int, y: int, thickness: int, plot_width: int, top: int, colour: str) -> str:
+def _bar(value: Shown, at: tuple[int, int], *, thickness: int, scale: float, colour: str) -> str:
+    x, y = at
     if isinstance(value, str):  # suppressed: no bar, only the marker
-        return f'<text x="{x + 4}" y="{y + thickness - 2}" fill="#505050" font-style="italic">{escape(value)}</text>'
-    length = round(plot_width * value / top)
+        style = 'fill="#505050" font-style="italic"'
+        return f'<text x="{x + 4}" y="{y + thickness - 2}" {style}>{escape(value)}</text>'
+    length = round(scale * value)
     return (
         f'<rect x="{x}" y="{y}" width="{length}" height="{thickness}" fill="{colour}"/>'
         f'<text x="{x + length + 4}" y="{y + thickness - 2}">{value}</text>'

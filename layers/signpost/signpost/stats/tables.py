@@ -36,7 +36,9 @@ class Table:
     def __post_init__(self) -> None:
         for label, values in self.rows:
             if len(values) != len(self.columns):
-                raise ValueError(f"{self.name}: row {label!r} has {len(values)} values for {len(self.columns)} columns")
+                raise ValueError(
+                    f"{self.name}: row {label!r} has {len(values)} values for {len(self.columns)} columns"
+                )
 
     def value(self, cell: Cell) -> int:
         return self.rows[cell[0]][1][cell[1]]
@@ -94,6 +96,7 @@ def hidden_cells(table: Table) -> dict[Cell, str]:
 def publish(table: Table) -> PublishedTable:
     hidden = hidden_cells(table)
     shown = [
-        [hidden.get((i, j), value) for j, value in enumerate(values)] for i, (_, values) in enumerate(table.rows)
+        [hidden.get((i, j), value) for j, value in enumerate(values)]
+        for i, (_, values) in enumerate(table.rows)
     ]
     return PublishedTable(table, shown)
