@@ -68,13 +68,16 @@ def main() -> int:
             return 1
         tables = ", ".join(aws.tables.values())
         aws_port = int(os.environ.get("LOCAL_AWS_PORT", str(port + 1)))
-        admin_aws = serve_aws(aws_port)
         print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
         print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
-        print(
-            f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit",
-            file=sys.stderr,
-        )
+        try:
+            admin_aws = serve_aws(aws_port)
+            print(
+                f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit",
+                file=sys.stderr,
+            )
+        except OSError as exc:  # the API still works; only signpost-admin --local does not
+            print(f"no AWS endpoint for signpost-admin on port {aws_port} ({exc.strerror})", file=sys.stderr)
         print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
         gateway.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, at any point

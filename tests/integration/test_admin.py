@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +16,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from signpost import admin, wiring
+from signpost import admin
 from signpost.commands import target
 from signpost.dal import stack
 from signpost.logic.services import LONDON
 from signpost.settings import get_settings
 
+from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.ttl import expire
 from tests.support.lambda_events import caller, invoke, make_event
@@ -40,14 +43,6 @@ CHILD = {
 }
 IDENTITY_VALUES = ("Zofia", "Okonkwo", "2012-08-19", "9434765919")
 JUSTIFICATION = "Child brought in by ambulance out of hours; need the allocated social worker now."
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -421,3 +416,24 @@ def test_profile_and_region_set_up_the_operator_session(monkeypatch: pytest.Monk
         admin.parser().parse_args(["--profile", "ops", "--region", "eu-west-1", "verify-audit"])
     )
     assert seen == {"profile_name": "ops", "region_name": "eu-west-1"}
+
+
+def test_local_target_reaches_the_local_stacks_aws_from_another_process(aws: LocalAws) -> None:
+    """`signpost-admin --local` in another terminal acts on what `make local` holds."""
+    server = serve_aws(0)
+    try:
+        _, port = server.get_host_and_port()
+        result = subprocess.run(
+            [sys.executable, "-m", "signpost.admin", "--local", "directory", "diff", str(SMOKE)],
+            env={**os.environ, "LOCAL_AWS_PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert "+ SIGNPOST-SMOKE create" in result.stdout
+    # the demo directory seeded in this process is what the other process read
+    assert "? E09000007 is in the table but not in the file" in result.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,6 @@ CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 POLICE = caller("E23000001", "police", "mps-officer-1")
 CHILD = {"given_names": "Noor", "family_name": "Castellanos", "date_of_birth": "2014-10-02"}
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 def emf(captured: str, metric: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from signpost import admin, wiring
+from signpost.settings import get_settings
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
@@ -27,16 +28,7 @@ HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 AUDITOR = caller("NATIONAL", "auditor", "auditor-1")
 IDENTITY = {"given_names": "Ines", "family_name": "Marchetti-Obi", "date_of_birth": "2013-02-27"}
 NHS_NUMBER = "9434765919"
-RETENTION_DAYS = 2555
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws(extra_env={"RETENTION_DAYS": str(RETENTION_DAYS)}) as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 @pytest.fixture
@@ -88,6 +80,7 @@ def _admin(*argv: str) -> tuple[int, str]:
 
 
 def test_a_record_from_registration_to_purge(aws: LocalAws, stream: LocalStream) -> None:
+    retention_days = get_settings().retention_days  # RetentionDays of the stack (7 years by default)
     registered = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     life = Life(aws, stream, registered).at(registered)
     review_by = (dt.date.today() + dt.timedelta(days=200)).isoformat()
@@ -115,15 +108,15 @@ def test_a_record_from_registration_to_purge(aws: LocalAws, stream: LocalStream)
     life.at(closed_at + 366 * DAY)
     gone = life.search()
     assert (gone["outcome"], gone["signposts"]) == ("no_match", [])
-    life.at(closed_at + (RETENTION_DAYS - 1) * DAY)
+    life.at(closed_at + (retention_days - 1) * DAY)
     life.ttl()
     assert life.call("records", "GET", f"/v1/children/{child_id}").status == 200
     report = life.call("records", "GET", f"/v1/children/{child_id}/subject-access-report", who=CAMDEN_MANAGER)
     assert report.status == 200
-    assert report.json()["purge_after"].startswith((closed_at + RETENTION_DAYS * DAY).date().isoformat())
+    assert report.json()["purge_after"].startswith((closed_at + retention_days * DAY).date().isoformat())
 
     # after the retention period: purged (identity and indexes), by TTL
-    life.at(closed_at + (RETENTION_DAYS + 1) * DAY)
+    life.at(closed_at + (retention_days + 1) * DAY)
     life.ttl()
     assert life.call("records", "GET", f"/v1/children/{child_id}").status == 404
     assert life.call("records", "GET", f"/v1/children/{child_id}/access-log").status == 404

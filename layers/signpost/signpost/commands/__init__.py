@@ -61,5 +61,7 @@ class Progress:
         stream.flush()
 
 
-def noop_configure(parser: argparse.ArgumentParser) -> None:
-    del parser  # a command without options of its own
+def actions(parser: argparse.ArgumentParser, **helps: str) -> dict[str, argparse.ArgumentParser]:
+    """A command's actions (`directory diff|apply`), each with its own --help; the choice is `args.action`."""
+    choices = parser.add_subparsers(dest="action", required=True, metavar="{" + ",".join(helps) + "}")
+    return {name: choices.add_parser(name, help=text, description=text) for name, text in helps.items()}

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from typing import Any, TextIO
 
-from signpost.commands import EXIT_OK, EXIT_PROBLEMS, Command, Progress
+from signpost.commands import EXIT_OK, EXIT_PROBLEMS, Command, Progress, actions
 from signpost.commands.operator import operator_caller
 from signpost.dal.scans import audit_events, timestamp
 from signpost.errors import NotFound
@@ -63,13 +63,14 @@ def _run_sar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _configure_break_glass(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="{pending,review}")
-    text = "list break-glass uses without a review"
-    listing = actions.add_parser("pending", help=text, description=text)
+    choices = actions(
+        parser,
+        pending="list break-glass uses without a review",
+        review="record the review of a search's break-glass use (appended to its audit chain)",
+    )
+    listing, record = choices["pending"], choices["review"]
     listing.add_argument("--since", type=dt.date.fromisoformat, help="from this date (default: 90 days ago)")
     listing.add_argument("--json", action="store_true", help="print the list as JSON")
-    text = "record the review of a search's break-glass use (appended to its audit chain)"
-    record = actions.add_parser("review", help=text, description=text)
     record.add_argument("search_id")
     record.add_argument("--finding", required=True, choices=[f.value for f in break_glass_review.Finding])
 

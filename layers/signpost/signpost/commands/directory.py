@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from signpost.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Command, Progress
+from signpost.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Command, Progress, actions
 from signpost.commands.operator import operator_caller
 from signpost.dal.scans import directory_entries
 from signpost.logic import directory_sync
@@ -18,12 +18,12 @@ from signpost.wiring import services
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="{diff,apply}")
-    for name, text in (
-        ("diff", "show what applying FILE would change (reads only)"),
-        ("apply", "create or update the organisations FILE lists, each with an audit entry"),
-    ):
-        action = actions.add_parser(name, help=text, description=text)
+    choices = actions(
+        parser,
+        diff="show what applying FILE would change (reads only)",
+        apply="create or update the organisations FILE lists, each with an audit entry",
+    )
+    for name, action in choices.items():
         action.add_argument(
             "files", type=Path, nargs="+", metavar="FILE", help="JSON lists of organisations, applied as one"
         )

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import TextIO
 
-from signpost.commands import EXIT_OK, EXIT_PROBLEMS, Command, Progress
+from signpost.commands import EXIT_OK, EXIT_PROBLEMS, Command, Progress, actions
 from signpost.dal.scans import directory_entries
 from signpost.dal.transfers import DynamoTransfers
 from signpost.logic.overdue import overdue_transfers
@@ -22,9 +22,10 @@ PAGE = 100
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="{overdue}")
-    text = "list open transfers whose acknowledge (1 working day) or decide (15) clock has passed"
-    overdue = actions.add_parser("overdue", help=text, description=text)
+    overdue = actions(
+        parser,
+        overdue="list open transfers whose acknowledge (1 working day) or decide (15) clock has passed",
+    )["overdue"]
     overdue.add_argument("--as-of", type=dt.date.fromisoformat, help="the date in England (default: today)")
     overdue.add_argument("--org", action="append", help="only transfers to this local authority (repeatable)")
     overdue.add_argument("--json", action="store_true", help="print the list as JSON")
