@@ -3,12 +3,14 @@ template.yaml declares, scoped to the application stack's names, and nothing els
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import cfnlint
 import pytest
 
 from infrastructure.cfn_yaml import load_template, translate_template
@@ -35,6 +37,8 @@ STAR_ONLY = {
     "logs:CreateLogDelivery": "WAF logging to CloudWatch Logs",
     "logs:DeleteLogDelivery": "WAF logging to CloudWatch Logs",
     "logs:PutResourcePolicy": "WAF writes the log group's resource policy with the caller's rights",
+    "logs:DeleteResourcePolicy": "its counterpart, when the WAF logging goes",
+    "kms:ListAliases": "no resource-level permission",
     "logs:DescribeResourcePolicies": "WAF logging to CloudWatch Logs",
     "logs:PutQueryDefinition": "saved queries have no resource-level permission",
     "logs:DeleteQueryDefinition": "saved queries have no resource-level permission",
@@ -136,6 +140,7 @@ def test_every_permission_is_scoped_to_the_stack_or_has_a_reason(pipeline: dict[
             or "/domainnames" in text
             or "/account" in text
             or "managedruleset" in text
+            or "AWSServiceRoleForWAFV2Logging" in text
         )
         assert scoped, statement["Sid"]
 
@@ -214,3 +219,76 @@ def test_the_stack_tags_its_resources_for_the_key_conditions() -> None:
     for env in ("staging", "prod"):
         tags = dict(t.split("=") for t in config[env]["deploy"]["parameters"]["tags"].split())
         assert tags == {"service": "signpost", "environment": env}
+
+
+# Permissions CloudFormation's resource handlers may need for features this stack does not use.
+NOT_USED = {
+    "dynamodb:*Replica": "no global tables",
+    "dynamodb:*KinesisStreamingDestination": "no Kinesis streaming (the read handler's Describe is granted)",
+    "kinesis:*": "no Kinesis",
+    "dynamodb:ImportTable": "no import from S3",
+    "dynamodb:DescribeImport": "no import from S3",
+    "dynamodb:BatchWriteItem": "no import from S3",
+    "dynamodb:DeleteItem": "no import from S3",
+    "dynamodb:UpdateItem": "no import from S3",
+    "s3:GetObjectMetadata": "no import from S3",
+    "logs:CreateLogStream": "no import from S3 (its error log)",
+    "logs:DescribeLogStreams": "no import from S3 (its error log)",
+    "logs:PutLogEvents": "no import from S3 (its error log)",
+    "dynamodb:*ResourcePolicy": "no table resource policy (the Get the read handler calls is granted)",
+    "dynamodb:UpdateContributorInsights": "no contributor insights",
+    "dynamodb:DeleteTable": "denied: CD never deletes a table",
+    "iam:*GroupPolicy": "policies attach to roles only",
+    "iam:*UserPolicy": "policies attach to roles only",
+    "iam:*RolePermissionsBoundary": "no permissions boundary",
+    "iam:DescribeOrganization": "WAF logs go to CloudWatch Logs",
+    "ec2:*": "no VPC for the functions; the WAF protects only API Gateway",
+    "elasticfilesystem:*": "no file system",
+    "s3files:*": "no file system",
+    "lambda:*CodeSigningConfig": "no code signing (the Get the read handler calls is granted)",
+    "lambda:PublishVersion": "no published versions",
+    "lambda:AssociateRuntimeAlias": "no aliases",
+    "lambda:PassCapacityProvider": "no capacity providers",
+    "lambda:PutFunctionScalingConfig": "no capacity providers",
+    "firehose:*": "logs go to CloudWatch Logs",
+    "s3:REST.PUT.OBJECT": "logs go to CloudWatch Logs",
+    "s3:*BucketPolicy": "WAF logs go to CloudWatch Logs",
+    "logs:*DataProtectionPolicy": "not set by the template (the Get is granted)",
+    "logs:*IndexPolicy": "not set by the template (the Describe is granted)",
+    "logs:PutBearerTokenAuthentication": "not set by the template",
+    "logs:PutLogGroupDeletionProtection": "not set by the template",
+    "sns:PutDataProtectionPolicy": "not set by the template",
+    "payments:*": "not used",
+    "amplify:*": "the WAF protects only API Gateway",
+    "apprunner:*": "the WAF protects only API Gateway",
+    "appsync:*": "the WAF protects only API Gateway",
+    "bedrock-agentcore:*": "the WAF protects only API Gateway",
+    "cognito-idp:*": "the WAF protects only API Gateway",
+    "elasticloadbalancing:*": "the WAF protects only API Gateway",
+    "wafv2:*PermissionPolicy": "no Firewall Manager sharing",
+}
+
+
+def handler_permissions(kind: str) -> set[str]:
+    """What CloudFormation's handler for `kind` may call (create, update, delete, read), from the
+    resource schemas cfn-lint ships."""
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    providers = json.loads((schemas / "providers" / "eu-west-2.json").read_text(encoding="utf-8"))
+    schema = json.loads((schemas / "resources" / f"{providers[kind]}.json").read_text(encoding="utf-8"))
+    handlers = schema.get("handlers", {})
+    return {
+        p
+        for op in ("create", "update", "delete", "read")
+        for p in handlers.get(op, {}).get("permissions", [])
+    }
+
+
+def test_the_deploy_role_has_what_cloudformations_handlers_call(pipeline: dict[str, Any]) -> None:
+    granted = _granted(pipeline)
+    kinds = {r["Type"] for r in translate_template(TEMPLATE_PATH)["Resources"].values()}
+    for kind in sorted(kinds):
+        missing = {
+            p for p in handler_permissions(kind) if not any(fnmatch.fnmatchcase(p, g) for g in granted)
+        }
+        unexplained = {p for p in missing if not any(fnmatch.fnmatchcase(p, n) for n in NOT_USED)}
+        assert not unexplained, f"{kind}: the deploy role lacks {sorted(unexplained)}"
