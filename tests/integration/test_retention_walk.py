@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,6 +30,7 @@ AUDITOR = caller("NATIONAL", "auditor", "auditor-1")
 IDENTITY = {"given_names": "Ines", "family_name": "Marchetti-Obi", "date_of_birth": "2013-02-27"}
 NHS_NUMBER = "9434765919"
 DAY = dt.timedelta(days=1)
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 @pytest.fixture
@@ -62,6 +64,14 @@ class Life:
         )
         assert response.status == 200
         return dict(response.json())
+
+    def clock(self) -> dict[str, Any]:
+        """The scheduled clock function, as EventBridge runs it every 15 minutes."""
+        event = json.loads((EVENTS / "clock-schedule.json").read_text())
+        event["time"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        summary = dict(invoke("clock", event))
+        self.stream.flush(lambda event: invoke("notifier", event))
+        return summary
 
     def ttl(self) -> None:
         expire(self.aws.tables, self.now)  # what DynamoDB's TTL process does by itself
@@ -104,8 +114,9 @@ def test_a_record_from_registration_to_purge(aws: LocalAws, stream: LocalStream)
     life.ttl()  # nothing has expired yet
     assert life.call("records", "GET", f"/v1/children/{child_id}").status == 200
 
-    # after 365 days: no longer findable, though still held
+    # after 365 days: no longer findable, though still held (the clock takes it out of search)
     life.at(closed_at + 366 * DAY)
+    life.clock()
     gone = life.search()
     assert (gone["outcome"], gone["signposts"]) == ("no_match", [])
     life.at(closed_at + (retention_days - 1) * DAY)

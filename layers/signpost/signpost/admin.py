@@ -23,6 +23,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from signpost import admin_reindex
 from signpost.commands import EXIT_FAILED, Command, audit_reports, directory, stats, transfers, verify_audit
 from signpost.commands.target import TargetError, add_target_options, apply_target
 
@@ -34,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     stats.COMMAND,
     audit_reports.SUBJECT_ACCESS,
     audit_reports.BREAK_GLASS,
+    admin_reindex.COMMAND,
 )
 
 
