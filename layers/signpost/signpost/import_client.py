@@ -27,9 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from signpost.commands import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Command
+
 DEFAULT_API = "http://127.0.0.1:3000"
 PAGE = 1000
 _DONE = ("completed", "failed")
@@ -220,7 +219,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
         report = full_report(client, import_id)
     except ApiError as error:
         out.write("\n".join(_problem_lines(error)) + "\n")
-        return EXIT_FAILED
+        return EXIT_USAGE if error.status < 500 else EXIT_FAILED
     except (urllib.error.URLError, OSError) as exc:
         out.write(f"cannot reach {args.api}: {type(exc).__name__}\n")
         return EXIT_FAILED
@@ -230,5 +229,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     out.write(f"duplicates: {len(report['duplicates_detail'])} -> {duplicates_path}\n")
     if final.get("status") not in _DONE:
         out.write(f"still {final.get('status')} after {args.timeout:.0f} s: the reports show it so far\n")
-        return EXIT_FAILED
-    return EXIT_OK if report.get("status") == "completed" else EXIT_FAILED
+        return EXIT_PROBLEMS
+    return EXIT_OK if report.get("status") == "completed" else EXIT_PROBLEMS
+
+
+COMMAND = Command(
+    "import",
+    "upload a caseload CSV, follow its progress, write the reject report next to it",
+    add_arguments,
+    run,
+    description="An API client (POST /v1/imports) run with your own token; against make local it gets a "
+    "development token. Writes FILE.rejects.csv (row, local_id, code, field) and FILE.duplicates.csv.",
+)

@@ -128,6 +128,7 @@ class DynamoStore:
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
         ops.extend(import_ops(rt, changes))  # bulk import: uploads, batch progress, local_id links
+        ops.extend(("directory", self.directory.put_op(org)) for org in changes.put_organisations)
         if changes.idempotency is not None:
             ops.append(
                 (

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signpost.models.imports import ImportJob, RowProgress
 from signpost.models.notifications import ReviewDue
+from signpost.models.organisation import Organisation
 from signpost.models.security import RateIncrement
 from signpost.models.transfers import ClockUpdate, Transfer, TransferClock
 
@@ -180,6 +181,8 @@ class Changes:
     # when another worker moved it first; `local_id` when another import linked the local_id first).
     import_jobs: list[ImportJob] = field(default_factory=list)
     import_progress: list[RowProgress] = field(default_factory=list)
+    # Directory entries created or replaced (an operator's `directory apply`), with their audit.
+    put_organisations: list[Organisation] = field(default_factory=list)
 
 
 class CommitConflict(Exception):
