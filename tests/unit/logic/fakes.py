@@ -12,6 +12,8 @@ from pathlib import Path
 from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
+from signpost.dal.limits import check_limits
+from signpost.dal.store import DynamoStore
 from signpost.logic.services import Services
 from signpost.models.domain import (
     AuditEntry,
@@ -123,8 +125,17 @@ class FakeRateLimits:
         return self._store.rate_counts.get((subject, window), 0)
 
 
+# The store's own transaction builder: the fake checks DynamoDB's limits (100 actions, one action
+# per item, 400 KB per item, 4 MB in all) on exactly the items the real store would send.
+_TRANSACTION_SHAPE = DynamoStore("records", "audit", "idempotency", "directory")
+
+
 class FakeStore:
-    """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing."""
+    """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing.
+
+    tests/integration/test_fake_parity.py runs the same Changes against this fake and against
+    the real store on moto and requires the same outcome, condition by condition.
+    """
 
     def __init__(self) -> None:
         self.records = FakeRecords()
@@ -141,6 +152,7 @@ class FakeStore:
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
 
     def commit(self, changes: Changes) -> None:
+        check_limits(op for _, op in _TRANSACTION_SHAPE.transaction(changes))
         failed = set(self.fail_next)
         self.fail_next = set()
         for record, expected in changes.put_children:
@@ -149,8 +161,11 @@ class FakeStore:
                 expected is not None and (current is None or current.version != expected)
             ):
                 failed.add("version")
-        for guard, child_id in changes.add_nhs_guards:
-            if guard in self.nhs_guards and self.nhs_guards[guard] != child_id:
+        for guard, _ in changes.add_nhs_guards:  # attribute_not_exists(pk): whoever holds it
+            if guard in self.nhs_guards:
+                failed.add("nhs_guard")
+        for guard, child_id in changes.remove_nhs_guards:  # attribute_not_exists(pk) OR child_id = :c
+            if self.nhs_guards.get(guard, child_id) != child_id:
                 failed.add("nhs_guard")
         for entry in changes.audit:
             if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
@@ -176,9 +191,8 @@ class FakeStore:
             self.records.indexes.setdefault(child_id, set()).add(bix)
         for child_id, bix in changes.remove_indexes:
             self.records.indexes.get(child_id, set()).discard(bix)
-        for guard, child_id in changes.remove_nhs_guards:
-            if self.nhs_guards.get(guard) == child_id:
-                del self.nhs_guards[guard]
+        for guard, _ in changes.remove_nhs_guards:
+            self.nhs_guards.pop(guard, None)
         for guard, child_id in changes.add_nhs_guards:
             self.nhs_guards[guard] = child_id
         for entry in changes.audit:

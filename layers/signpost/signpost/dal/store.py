@@ -13,14 +13,13 @@ from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.limits import check_limits
 from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
 from signpost.dal.transfers import transfer_ops
-from signpost.errors import BadRequest
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
-MAX_TRANSACTION_ITEMS = 100
 
 
 def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
@@ -49,6 +48,28 @@ class DynamoStore:
         `nhs_guard` (an active record with this NHS number exists), `idempotency`
         (the same Idempotency-Key was used concurrently).
         """
+        ops = self.transaction(changes)
+        if not ops:
+            return
+        check_limits(op for _, op in ops)
+        try:
+            dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            failed = {
+                # A concurrent write to the same counter is a race to retry, not the limit reached.
+                "conflict"
+                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
+                else ops[i][0]
+                for i, r in enumerate(reasons)
+                if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
+            }
+            raise CommitConflict(failed or {"conflict"}) from exc
+
+    def transaction(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
+        """The TransactWriteItems actions for `changes`, each with the reason its condition names."""
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
         for record, expected in changes.put_children:
@@ -124,27 +145,4 @@ class DynamoStore:
                     },
                 )
             )
-        if not ops:
-            return
-        if len(ops) > MAX_TRANSACTION_ITEMS:
-            # DynamoDB's limit of 100 items per transaction: possible only for a child with many
-            # aliases whose identity changes at once. Refused whole, never half-written.
-            raise BadRequest(
-                "this change needs too many index entries at once: change fewer aliases per request",
-                errors=[{"field": "other_names", "message": "too many changes in one request"}],
-            )
-        try:
-            dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = {
-                # A concurrent write to the same counter is a race to retry, not the limit reached.
-                "conflict"
-                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
-                else ops[i][0]
-                for i, r in enumerate(reasons)
-                if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
-            }
-            raise CommitConflict(failed or {"conflict"}) from exc
+        return ops
