@@ -11,8 +11,7 @@ from types import FrameType
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import LocalStream
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import LocalStream, attach_all
 
 
 def _token_command(url: str, org: str, role: str, sub: str) -> str:
@@ -54,11 +53,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     aws: LocalAws | None = None
     gateway: Gateway | None = None
-    stream: LocalStream | None = None
+    streams: list[LocalStream] = []
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier
+        streams = attach_all(gateway)  # records → notifier, audit → audit sealer
         try:
             gateway.bind()
         except OSError as exc:
@@ -75,7 +74,7 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         if gateway is not None:
             gateway.stop()
-        if stream is not None:
+        for stream in streams:
             stream.uninstall()
         if aws is not None:
             aws.stop()

@@ -1,11 +1,12 @@
 """`signpost-admin`: operator commands, run with an operator's credentials (never a function's).
 
-    signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--json]
+    signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--all-macs] [--json]
     signpost-admin seed-directory FILE
 
-Tables come from the same environment variables as the functions
-(RECORDS_TABLE, AUDIT_TABLE, DIRECTORY_TABLE). Output names chains, sequence
-numbers and problem codes only: nothing an audit item holds is printed.
+Tables, keys and the anchor bucket come from the same environment variables as the
+functions (AUDIT_TABLE, AUDIT_HEADS_TABLE, AUDIT_MAC_KEY_ID, AUDIT_ANCHOR_BUCKET,
+DIRECTORY_TABLE). Output names chains, sequence numbers and problem codes only:
+nothing an audit item holds is printed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from signpost.dal.audit_heads import DynamoAuditSource
 from signpost.dal.directory import DynamoDirectory
+from signpost.dal.kms import KmsMac
 from signpost.logic.audit_verify import VerifyReport, verify_audit
 from signpost.models.organisation import Organisation, OrganisationIn
 from signpost.settings import get_settings
@@ -35,13 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser(
         "verify-audit",
-        help="check every audit chain: changed, removed, reordered or truncated items",
+        help="check the audit against its keyed seals and Object Lock anchors",
     )
     verify.add_argument("--chain", action="append", help="verify only this chain (repeatable)")
     verify.add_argument(
         "--full-scan",
         action="store_true",
-        help="also Scan the audit table for chains without a registered head (slow; offline only)",
+        help="also Scan the audit table for chains never sealed (slow; offline only)",
+    )
+    verify.add_argument(
+        "--all-macs",
+        action="store_true",
+        help="verify every seal's MAC, not only those newer than the newest anchor",
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     seed = commands.add_parser("seed-directory", help="create or replace organisations from a JSON file")
@@ -50,25 +57,39 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_report(report: VerifyReport, as_json: bool, out: TextIO) -> None:
+    counts = {
+        "chains": report.chains,
+        "items": report.items,
+        "seals": report.seals,
+        "anchors": report.anchors,
+        "macs_verified": report.macs_verified,
+        "newest_anchored_seal": report.newest_anchored_seal,
+        "unsealed_recent": report.unsealed_recent,
+    }
     if as_json:
-        body = {
-            "ok": report.ok,
-            "chains": report.chains,
-            "items": report.items,
-            "problems": [{"chain": p.chain, "seq": p.seq, "problem": p.problem} for p in report.problems],
-        }
-        out.write(json.dumps(body, indent=2) + "\n")
+        problems = [
+            {"chain": p.chain, "seq": p.seq, "problem": p.problem, "detected_by": p.detected_by}
+            for p in report.problems
+        ]
+        out.write(json.dumps({"ok": report.ok, **counts, "problems": problems}, indent=2) + "\n")
         return
     for p in report.problems:
-        out.write(f"PROBLEM {p.problem} chain={p.chain} seq={p.seq}\n")
+        out.write(f"PROBLEM {p.problem} chain={p.chain} seq={p.seq} detected_by={p.detected_by}\n")
     verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
-    out.write(f"audit: {report.chains} chains, {report.items} items checked: {verdict}\n")
+    summary = ", ".join(f"{value} {name}" for name, value in counts.items() if value is not None)
+    out.write(f"audit: {summary}: {verdict}\n")
 
 
 def verify_audit_command(args: argparse.Namespace, out: TextIO) -> int:
     settings = get_settings()
-    source = DynamoAuditSource(settings.records_table, settings.audit_table)
-    report = verify_audit(source, chains=args.chain, full_scan=args.full_scan)
+    source = DynamoAuditSource(settings.audit_table, settings.audit_heads_table, settings.audit_anchor_bucket)
+    report = verify_audit(
+        source,
+        KmsMac(settings.audit_mac_key_id),
+        chains=args.chain,
+        full_scan=args.full_scan,
+        all_macs=args.all_macs,
+    )
     _print_report(report, args.json, out)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 

@@ -64,6 +64,9 @@ class FakeDirectory:
     def get(self, code: str) -> Organisation | None:
         return self.orgs.get(code)
 
+    def current(self, code: str) -> Organisation | None:
+        return self.orgs.get(code)
+
     def put(self, organisation: Organisation) -> None:
         self.orgs[organisation.code] = organisation
 
@@ -146,7 +149,6 @@ class FakeStore:
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
-        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
         self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
@@ -172,11 +174,6 @@ class FakeStore:
                 failed.add("audit_chain")
         if changes.idempotency and changes.idempotency.key in self.idempotency.items:
             failed.add("idempotency")
-        for chain in {e.chain for e in changes.audit}:
-            first = min(e.seq for e in changes.audit if e.chain == chain)
-            head = self.audit_heads.get(chain)
-            if (head is not None and first == 0) or (first > 0 and (head is None or head.seq != first - 1)):
-                failed.add("audit_chain")
         for inc in changes.rate_limits:
             if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
                 failed.add("rate_limit")
@@ -197,12 +194,13 @@ class FakeStore:
             self.nhs_guards[guard] = child_id
         for entry in changes.audit:
             self.audit.chains.setdefault(entry.chain, []).append(entry)
-            self.audit_heads[entry.chain] = ChainHead(entry.seq, entry.hash)
         for inc in changes.rate_limits:
             self.rate_counts[(inc.subject, inc.window)] = (
                 self.rate_counts.get((inc.subject, inc.window), 0) + 1
             )
         self.outbox.extend(changes.outbox)
+        for organisation in changes.put_organisations:
+            self.directory.put(organisation)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
 
@@ -216,7 +214,7 @@ class FakeTransferItems:
         self.clocks: dict[tuple[str, str], TransferClock] = {}
         self.live: set[tuple[str, str]] = set()  # clocks still in the DUE#<date> index
         self.fired: set[tuple[str, str]] = set()
-        self.reminded: dict[str, dt.date] = {}  # child_id -> review_by reminded
+        self.reminded: set[tuple[str, dt.date, str]] = set()  # REMIND# marks: (child_id, review_by, org)
 
     def failed_conditions(self, changes: Changes) -> set[str]:
         failed: set[str] = set()
@@ -237,14 +235,12 @@ class FakeTransferItems:
                 or record.status != "active"
                 or record.org != due.org
                 or record.review_by != due.review_by
-                or self.reminded.get(due.child_id) == due.review_by
+                or (due.child_id, due.review_by, due.org) in self.reminded
             ):
                 failed.add("reminder")
         return failed
 
     def apply(self, changes: Changes) -> None:
-        for record, _ in changes.put_children:
-            self.reminded.pop(record.child_id, None)  # a Put replaces the whole item
         for transfer, _ in changes.put_transfers:
             self.transfers[transfer.transfer_id] = transfer
         for clock in changes.start_clocks:
@@ -256,7 +252,7 @@ class FakeTransferItems:
             self.live.discard((update.transfer_id, update.clock.value))
             self.fired.add((update.transfer_id, update.clock.value))
         for due in changes.review_reminders:
-            self.reminded[due.child_id] = due.review_by
+            self.reminded.add((due.child_id, due.review_by, due.org))
 
 
 def make_services(now: dt.datetime | None = None) -> tuple[Services, FakeStore, FakeDataKeys, FakeMac]:

@@ -1,11 +1,16 @@
-"""Audit table: append-only hash chains (the functions may only put, get and query)."""
+"""Audit table: append-only hash chains (the functions may only put, get and query), and the
+stream records and full reads that the audit sealer and the offline verifier use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+from pydantic import ValidationError
 
 from signpost.audit_chain import EMPTY, ChainHead
 from signpost.dal.clients import dynamodb, from_item, to_item
+from signpost.logic.audit_sealer import AuditChange
 from signpost.models.domain import AuditEntry
 
 _SEQ_WIDTH = 12
@@ -67,6 +72,47 @@ class DynamoAudit:
         more = "LastEvaluatedKey" in resp and entries
         return entries, (entries[-1].seq if more else None)
 
+    def items(self, chain: str) -> Iterator[tuple[str, str, AuditEntry]]:
+        """The chain's items in key order, each with its stored (pk, sk) to check against its fields."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": chain}},
+            "ScanIndexForward": True,
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = dynamodb().query(**kwargs)
+            for item in resp["Items"]:
+                yield item["pk"]["S"], item["sk"]["S"], audit_from_item(item)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def chains(self) -> Iterator[str]:
+        """Every chain present in the audit table: a paginated, keys-only Scan.
+
+        Only the offline verifier's `--full-scan` uses this (no function role may Scan): it
+        is how a chain that was never sealed (the sealer missed it, or it was injected
+        around the stream) is found.
+        """
+        previous = None
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": "pk",
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = dynamodb().scan(**kwargs)
+            for item in resp["Items"]:
+                chain = item["pk"]["S"]
+                if chain != previous:  # a Scan returns each partition's items together
+                    previous = chain
+                    yield chain
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def get(self, chain: str, seq: int) -> AuditEntry | None:
         resp = dynamodb().get_item(
             TableName=self.table,
@@ -74,3 +120,20 @@ class DynamoAudit:
             ConsistentRead=True,
         )
         return audit_from_item(resp["Item"]) if "Item" in resp else None
+
+
+def audit_change(record: Mapping[str, Any]) -> AuditChange:
+    """One record of the audit table's stream (NEW_AND_OLD_IMAGES) as the sealer sees it."""
+    body = record.get("dynamodb") or {}
+    keys = body.get("Keys") or {}
+    chain = str(keys.get("pk", {}).get("S", ""))
+    sk = str(keys.get("sk", {}).get("S", ""))
+    seq = int(sk) if sk.isdigit() else -1
+    new_image = body.get("NewImage")
+    entry = None
+    if new_image:
+        try:
+            entry = audit_from_item(dict(new_image))
+        except ValidationError:
+            entry = None  # not an audit entry: the sealer records it as tampering
+    return AuditChange(event=str(record.get("eventName", "")), chain=chain, seq=seq, entry=entry)

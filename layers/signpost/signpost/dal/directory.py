@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from signpost.dal.clients import dynamodb, from_item, to_item
 from signpost.models.organisation import Organisation
@@ -33,6 +33,25 @@ class DynamoDirectory:
         self._cache[code] = (now, org)
         return org
 
+    def current(self, code: str) -> Organisation | None:
+        """The entry as stored now (a consistent read, bypassing the cache)."""
+        resp = dynamodb().get_item(TableName=self._table, Key={"code": {"S": code}}, ConsistentRead=True)
+        org = Organisation.model_validate(from_item(resp["Item"])) if "Item" in resp else None
+        self._cache[code] = (time.monotonic(), org)
+        return org
+
     def put(self, organisation: Organisation) -> None:
-        dynamodb().put_item(TableName=self._table, Item=to_item(organisation.model_dump(mode="json")))
-        self._cache.pop(organisation.code, None)
+        """Unaudited: for seeding by an operator. The API changes entries through Store.commit."""
+        dynamodb().put_item(TableName=self._table, Item=directory_item(organisation))
+        self.forget(organisation.code)
+
+    def forget(self, code: str) -> None:
+        self._cache.pop(code, None)
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+
+def directory_item(organisation: Organisation) -> dict[str, Any]:
+    return to_item(organisation.model_dump(mode="json"))

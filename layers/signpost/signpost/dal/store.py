@@ -8,10 +8,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item
-from signpost.dal.audit_heads import head_puts
 from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
-from signpost.dal.directory import DynamoDirectory
+from signpost.dal.directory import DynamoDirectory, directory_item
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.limits import check_limits
 from signpost.dal.rate_limit import rate_update
@@ -20,17 +19,19 @@ from signpost.dal.transfers import transfer_ops
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
+OUTBOX_PREFIX = "OUTBOX#"
+NHS_GUARD_PREFIX = "NHSIDX#"
 
 
 def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
     values = intent.model_dump(mode="json")
     expires = intent.created_at + dt.timedelta(days=OUTBOX_TTL_DAYS)
-    values.update(pk=f"OUTBOX#{intent.intent_id}", sk="INTENT", expires_at=int(expires.timestamp()))
+    values.update(pk=f"{OUTBOX_PREFIX}{intent.intent_id}", sk="INTENT", expires_at=int(expires.timestamp()))
     return to_item(values)
 
 
 def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
-    return key(f"NHSIDX#{nhs_index}", "GUARD")
+    return key(f"{NHS_GUARD_PREFIX}{nhs_index}", "GUARD")
 
 
 class DynamoStore:
@@ -67,6 +68,8 @@ class DynamoStore:
                 if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
             }
             raise CommitConflict(failed or {"conflict"}) from exc
+        for organisation in changes.put_organisations:
+            self.directory.forget(organisation.code)
 
     def transaction(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
         """The TransactWriteItems actions for `changes`, each with the reason its condition names."""
@@ -125,13 +128,16 @@ class DynamoStore:
                     },
                 )
             )
-        # Each chain's head moves with its entries (detects removal of a chain's newest items).
-        ops.extend(("audit_chain", op) for op in head_puts(rt, changes.audit))
         for intent in changes.outbox:
             ops.append(("outbox", {"Put": {"TableName": rt, "Item": outbox_item(intent)}}))
         ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
+        # Directory entries: no condition of their own; the entry's audit chain serialises writers.
+        ops.extend(
+            ("directory", {"Put": {"TableName": self.directory.table, "Item": directory_item(org)}})
+            for org in changes.put_organisations
+        )
         if changes.idempotency is not None:
             ops.append(
                 (
