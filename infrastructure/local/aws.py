@@ -50,6 +50,11 @@ TABLES: Mapping[str, str] = {
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
     "DirectoryTable": "DIRECTORY_TABLE",
 }
+# template.yaml logical id of each failure queue → the environment variable that names it ("": none)
+QUEUES: Mapping[str, str] = {
+    "NotifierFailureQueue": "NOTIFIER_FAILURE_QUEUE_URL",
+    "AuditSealerFailureQueue": "",
+}
 DATA_KEY_ALIAS = f"alias/{STACK_NAME}-data"
 HMAC_KEY_ALIAS = f"alias/{STACK_NAME}-blind-index"
 AUDIT_MAC_KEY_ALIAS = f"alias/{STACK_NAME}-audit-mac"
@@ -73,6 +78,9 @@ _FAKE_CREDENTIALS = {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    # botocore sends a call naming a stream ARN to an account-ID endpoint
+    # (<account>.streams-ddb.<region>...), which moto does not route: use the regional one.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 }
 
 
@@ -184,6 +192,7 @@ class LocalAws:
         self.tokens.issuer = issuer_url(port)
         self.tables = {logical_id: table_name(logical_id) for logical_id in TABLES}
         self.topic_arn = ""
+        self.queue_urls: dict[str, str] = {}
         self._extra_env = dict(extra_env or {})
         self._mock: Any = None
         self._object_lock: StrictObjectLock | None = None
@@ -210,6 +219,7 @@ class LocalAws:
             self._create_keys()
             self._create_anchor_bucket()
             self.topic_arn = self._client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+            self._create_queues()
             self._set_env(self.environment())
             self._refresh()
             if self.seed_path:
@@ -262,6 +272,7 @@ class LocalAws:
             POWERTOOLS_TRACE_DISABLED="true",
             SIGNPOST_ENV="local",
         )
+        env.update({name: self.queue_urls[q] for q, name in QUEUES.items() if name and q in self.queue_urls})
         env.update(self._extra_env)
         return env
 
@@ -312,6 +323,12 @@ class LocalAws:
             Description="signpost local audit MAC key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
         )
         kms.create_alias(AliasName=AUDIT_MAC_KEY_ALIAS, TargetKeyId=audit_key["KeyMetadata"]["KeyId"])
+
+    def _create_queues(self) -> None:
+        sqs = self._client("sqs")
+        for logical_id in QUEUES:
+            name = f"{STACK_NAME}-{logical_id.removesuffix('Queue').lower()}"
+            self.queue_urls[logical_id] = sqs.create_queue(QueueName=name)["QueueUrl"]
 
     def _create_anchor_bucket(self) -> None:
         """The Object Lock bucket, as template.yaml's AuditAnchorBucket: versioned, compliance mode."""

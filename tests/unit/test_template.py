@@ -495,6 +495,22 @@ def test_stream_consumers_are_not_starved_by_reserved_concurrency(resources: dic
         assert reserved is None or "AWS::NoValue" in json.dumps(reserved), function
 
 
+def test_lost_notifications_are_alarmed(resources: dict[str, Any]) -> None:
+    """Records the notifier gives up on (and those about to age out) must wake someone."""
+    (event,) = resources["NotifierFunction"]["Properties"]["Events"].values()
+    max_age_ms = event["Properties"]["MaximumRecordAgeInSeconds"] * 1000
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    [age] = [
+        a for a in alarms if a["MetricName"] == "IteratorAge" and "notifier" in json.dumps(a["Dimensions"])
+    ]
+    assert age["Statistic"] == "Maximum"
+    fires_after_ms = age["Threshold"] + age["Period"] * age["EvaluationPeriods"] * 1000
+    assert fires_after_ms <= max_age_ms / 2, "it alarms with time left to catch up"
+    [depth] = [a for a in alarms if refs(a["Dimensions"]) == {"NotifierFailureQueue"}]
+    assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert "redrive-notifications" in depth["AlarmDescription"]
+
+
 def test_queues_and_topics_are_encrypted(resources: dict[str, Any]) -> None:
     for logical_id, resource in resources.items():
         if resource["Type"] in ("AWS::SQS::Queue", "AWS::SNS::Topic"):

@@ -2,6 +2,7 @@
 
     signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--all-macs] [--json]
     signpost-admin seed-directory FILE
+    signpost-admin redrive-notifications [--max-messages N] [--json]   (admin_redrive.py)
 
 Tables, keys and the anchor bucket come from the same environment variables as the
 functions (AUDIT_TABLE, AUDIT_HEADS_TABLE, AUDIT_MAC_KEY_ID, AUDIT_ANCHOR_BUCKET,
@@ -20,6 +21,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
+from signpost import admin_redrive
 from signpost.dal.audit_heads import DynamoAuditSource
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.kms import KmsMac
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     seed = commands.add_parser("seed-directory", help="create or replace organisations from a JSON file")
     seed.add_argument("file", type=Path, help="a JSON list of organisations (infrastructure/seed format)")
+    admin_redrive.add_parser(commands)
     return parser
 
 
@@ -118,6 +121,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     if args.command == "verify-audit":
         return verify_audit_command(args, stream)
+    if args.command == admin_redrive.COMMAND:
+        return admin_redrive.run(args, stream)
     return seed_directory_command(args, stream)
 
 

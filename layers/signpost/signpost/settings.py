@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     # SNS topic for "you have N new notifications" (notifier)
     notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
+    # The notifier's failure queue (signpost-admin redrive-notifications reads it)
+    notifier_failure_queue_url: str = Field(default="", alias="NOTIFIER_FAILURE_QUEUE_URL")
 
     environment: str = Field(default="local", alias="SIGNPOST_ENV")
 
