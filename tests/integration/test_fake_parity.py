@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from signpost.dal.inbox import DynamoInbox
 from signpost.dal.limits import TransactionLimitExceeded
 from signpost.dal.store import DynamoStore
 from signpost.errors import BadRequest
@@ -20,12 +22,13 @@ from signpost.models.domain import (
     OutboxIntent,
     StoredResponse,
 )
-from signpost.models.notifications import ReviewDue
+from signpost.models.notifications import InboxItem, ReviewDue
 from signpost.models.security import RateIncrement
 from signpost.models.transfers import ClockName, ClockUpdate, TransferClock
 
 from infrastructure.local.aws import LocalAws
 from tests.unit.logic.fakes import FakeStore
+from tests.unit.transfers.fakes import FakeInbox
 
 TABLES = ("RecordsTable", "AuditTable", "IdempotencyTable", "DirectoryTable")
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
@@ -164,3 +167,30 @@ def test_the_fake_store_ends_every_commit_as_dynamodb_does(dynamo_store: DynamoS
     on_the_fake = [outcome(fake, step()) for step, _ in SCENARIOS[scenario]]
     assert on_dynamodb == expected
     assert on_the_fake == on_dynamodb
+
+
+def test_the_fake_inbox_writes_once_and_reads_marks_as_dynamodb_does(dynamo_store: DynamoStore) -> None:
+    """The notifier's conditional inbox write, and marking read, on the fake and on moto."""
+    item = InboxItem(
+        id="20261127T100000Z-intent-1",
+        org="E09000007",
+        type="record_viewed",
+        created_at=NOW,
+        sequence="1" * 21,
+    )
+    later = NOW + dt.timedelta(minutes=5)
+
+    def run(inbox: Any) -> list[Any]:
+        first = inbox.add(item)
+        again = inbox.add(item.model_copy(update={"type": "transfer_requested"}))  # a redelivery
+        inbox.mark_announced([first])
+        read = inbox.mark_read("E09000007", item.id, NOW)
+        read_again = inbox.mark_read("E09000007", item.id, later)  # keeps the first read_at
+        foreign = inbox.mark_read("E09000012", item.id, NOW)  # another organisation's: not found
+        page, _ = inbox.page("E09000007", unread_only=True, limit=10, after=None)
+        return [
+            again.type, read.read_at if read else None, read_again.read_at if read_again else None,
+            foreign, [i.id for i in page], first.model_dump(exclude={"announced"}),
+        ]  # fmt: skip
+
+    assert run(FakeInbox()) == run(DynamoInbox(dynamo_store.records.table))

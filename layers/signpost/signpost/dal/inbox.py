@@ -157,7 +157,8 @@ class DynamoInbox:
             raise
         changed = from_item(resp["Attributes"])
         return InboxItem.model_validate(
-            {**found.model_dump(), "read": True, "read_at": changed.get("read_at")}
+            # read_at is returned only when this update set it (not when it was read before)
+            {**found.model_dump(), "read": True, "read_at": changed.get("read_at", found.read_at)}
         )
 
     def page(
