@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from signpost.dal.kms import KmsMac
 from signpost.logic.audit_sealer import AuditChange, seal_changes
 
 from infrastructure.local.aws import ANCHOR_BUCKET, AUDIT_MAC_KEY_ALIAS, LocalAws
-from infrastructure.local.stream import AUDIT_SEALER, LocalStream
+from infrastructure.local.stream import LocalStream
 from tests.support.lambda_events import caller, invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -40,21 +39,6 @@ CHILD = {
     "date_of_birth": "2011-05-06",
     "sex": "male",
 }
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
-@pytest.fixture
-def audit_stream(aws: LocalAws) -> Iterator[LocalStream]:
-    stream = LocalStream(aws, function=AUDIT_SEALER).install()
-    yield stream
-    stream.uninstall()
 
 
 def _client(service: str = "dynamodb") -> Any:

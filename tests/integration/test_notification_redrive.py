@@ -9,13 +9,12 @@ import argparse
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto.dynamodb.models import dynamodb_backends
-from signpost import admin, admin_redrive, wiring
+from signpost import admin, admin_redrive
 from signpost.dal import redrive as redrive_dal
 from signpost.dal.inbox import DynamoInbox
 from signpost.dal.notifier import SnsAnnouncer
@@ -34,18 +33,8 @@ CHILD = {"given_names": "Nadia", "family_name": "Okonkwo", "date_of_birth": "201
 
 
 @pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
-@pytest.fixture
-def stream(aws: LocalAws) -> Iterator[LocalStream]:
-    feed = LocalStream(aws).install()
-    yield feed
-    feed.uninstall()
+def stream(records_stream: LocalStream) -> LocalStream:
+    return records_stream
 
 
 def _queue_depth(aws: LocalAws) -> int:
