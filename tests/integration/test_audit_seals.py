@@ -24,6 +24,7 @@ from signpost.logic.audit_sealer import AuditChange, seal_changes
 
 from infrastructure.local.aws import ANCHOR_BUCKET, AUDIT_MAC_KEY_ALIAS, LocalAws
 from infrastructure.local.stream import LocalStream
+from tests.support.iam import ItemRequest, RolePolicies
 from tests.support.lambda_events import caller, invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -143,6 +144,12 @@ def test_a_chain_recomputed_end_to_end_by_a_writer_is_detected(aws, audit_stream
     chain = _activity(audit_stream)
     # A compromised writer has PutItem on the audit table (it must, to append): it rewrites every
     # entry of the child's chain - no police search ever happened - and recomputes every link.
+    # Its role allows exactly that, and nothing on the seals.
+    roles = RolePolicies()
+    overwrite = ItemRequest("dynamodb:PutItem", "AuditTable", chain, frozenset({"pk", "sk", "org"}))
+    assert roles.allows("RecordsFunction", overwrite)
+    for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert not roles.allows("RecordsFunction", ItemRequest(action, "AuditHeadsTable", "SEAL"))
     writer = _client()
     prev = GENESIS
     for item in _chain_items(aws, chain):
