@@ -110,8 +110,11 @@ def test_every_append_is_sealed_under_the_mac_key_outside_the_writers_tables(aws
     mac = KmsMac(AUDIT_MAC_KEY_ALIAS)
     assert all(mac.verify_mac(s.message(), s.mac_bytes()) for s in sealed)
     assert not mac.verify_mac(sealed[0].message() + b"x", sealed[0].mac_bytes())
-    # Nothing of the audit lives where the writers write any more.
-    assert not [i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("AUDITHEAD#")]
+    # No head of the audit lives where the writers write: they keep only an untrusted cursor
+    # per child chain (a search's candidates' cursors are read with them), none per search.
+    kept = {i["pk"]["S"].split("#")[0] for i in _items(aws, "RecordsTable") if "AUDIT" in i["pk"]["S"]}
+    assert kept == {"AUDITCURSOR"}
+    assert not [i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("AUDITCURSOR#SEARCH#")]
 
 
 def test_a_search_leaves_nothing_in_the_records_table_that_never_expires(aws):
@@ -334,3 +337,25 @@ def test_a_directory_change_is_audited_with_who_and_old_and_new_values(aws, audi
     }
     _sealer(audit_stream)
     assert _verify()[0] == 0
+
+
+def test_a_forged_writer_cursor_hides_nothing(aws, audit_stream):
+    """The cursor a search reads with its candidates is a hint: moved ahead, the next entry leaves
+    a gap in the chain, which the sealer seals as tampering; moved back, the append collides and
+    the search reads the chain's real end and retries."""
+    chain = _activity(audit_stream)
+    cursor = {"pk": {"S": f"AUDITCURSOR#{chain}"}, "sk": {"S": "CURSOR"}}
+    table = aws.tables["RecordsTable"]
+    _client().put_item(TableName=table, Item={**cursor, "seq": {"N": "1"}, "hash": {"S": "0" * 64}})
+    search = {**CHILD, "reason": "referral"}
+    assert invoke("search", make_event("POST", "/v1/searches", search, caller=HACKNEY)).status == 200
+    assert [audit_from_item(i).seq for i in _chain_items(aws, chain)] == [0, 1, 2, 3, 4, 5]
+    _sealer(audit_stream)
+    assert _verify()[0] == 0  # behind: the append collided, and was retried at the real end
+    _client().put_item(TableName=table, Item={**cursor, "seq": {"N": "9"}, "hash": {"S": "0" * 64}})
+    assert invoke("search", make_event("POST", "/v1/searches", search, caller=HACKNEY)).status == 200
+    [result] = _sealer(audit_stream)
+    assert result["tampering"] == 1
+    code, report = _verify()
+    assert code == 1
+    assert {(chain, 10, "gap", "sealer"), (chain, 10, "gap", "chain")} <= _found(report)

@@ -89,7 +89,8 @@ def run(function: str, event: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def recorded() -> Iterator[tuple[LocalAws, LocalStream, Recorder]]:
-    with LocalAws() as aws:
+    # Closed records stay findable for a day only, so the clock's run a week later delists one.
+    with LocalAws(extra_env={"CLOSED_FINDABLE_DAYS": "1"}) as aws:
         wiring.reset_services()
         stream = LocalStream(aws).install()
         audit = LocalStream(aws, function=AUDIT_SEALER).install()
@@ -167,6 +168,7 @@ def a_days_work(stream: LocalStream) -> None:
     summary = run("clock", scheduled)
     assert summary["transfer_overdue"] >= 2, summary
     assert summary["review_due"] >= 1, summary
+    assert summary["delisted"] >= 1, summary
     notify()
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from signpost.dal.audit import CURSOR_PREFIX
+from signpost.dal.blocks import BLOCK_PREFIX, GUARD_PREFIX
 from signpost.dal.clock import REMINDER_PREFIX, WATERMARK_KEY
 from signpost.dal.inbox import inbox_pk
 from signpost.dal.rate_limit import RATE_PREFIX
 from signpost.dal.records import child_pk
+from signpost.dal.reindex import CHECKPOINT_PREFIX
 from signpost.dal.store import NHS_GUARD_PREFIX, OUTBOX_PREFIX
 from signpost.dal.transfers import CLOCK_PK_PREFIX, TRANSFER_PREFIX
 
@@ -33,7 +36,9 @@ class Family:
 FAMILIES = {
     f.name: f
     for f in (
-        Family("child", child_pk("")),  # the record, and its blind-index items in its partition
+        Family("child", child_pk("")),  # the record
+        Family("block", BLOCK_PREFIX),  # blind indexes: one item per key, an attribute per child
+        Family("identity_guard", GUARD_PREFIX),
         Family("nhs_guard", NHS_GUARD_PREFIX),
         Family("transfer", TRANSFER_PREFIX),
         Family("transfer_clock", CLOCK_PK_PREFIX),
@@ -42,6 +47,8 @@ FAMILIES = {
         Family("rate", RATE_PREFIX),
         Family("reminder", REMINDER_PREFIX),
         Family("clock_watermark", WATERMARK_KEY["pk"]["S"], exact=True),
+        Family("audit_cursor", CURSOR_PREFIX),  # writers' hints, never trusted (dal/audit.py)
+        Family("reindex_checkpoint", CHECKPOINT_PREFIX),  # signpost-admin reindex (an operator) only
     )
 }
 WRITE_ACTIONS = (
@@ -55,19 +62,28 @@ PUT, UPDATE, DELETE, CHECK = WRITE_ACTIONS
 # (function logical id, family) -> actions. Every function is listed (an empty row: no writes).
 WRITERS: dict[str, dict[str, set[str]]] = {
     "AuthorizerFunction": {},
-    "RecordsFunction": {"child": {PUT, DELETE}, "nhs_guard": {PUT, DELETE}, "outbox": {PUT}},
-    "SearchFunction": {"outbox": {PUT}, "rate": {UPDATE}},
+    "RecordsFunction": {
+        "child": {PUT},
+        "block": {UPDATE},  # the child's own attribute in each block (created by the first)
+        "identity_guard": {UPDATE},
+        "nhs_guard": {PUT, DELETE},
+        "outbox": {PUT},
+        "audit_cursor": {PUT},
+    },
+    "SearchFunction": {"outbox": {PUT}, "rate": {UPDATE}, "audit_cursor": {PUT}},
     "TransfersFunction": {
         "child": {PUT},  # accepting moves the record to the receiving organisation
         "transfer": {PUT},
         "transfer_clock": {PUT, UPDATE},
         "outbox": {PUT},
+        "audit_cursor": {PUT},
     },
     "InboxFunction": {"inbox": {UPDATE}},
     "NotifierFunction": {"inbox": {PUT, UPDATE}},
     "ClockFunction": {
         "transfer_clock": {UPDATE},
-        "child": {CHECK},
+        "child": {UPDATE, CHECK},  # delisting: the record's block list only (ATTRIBUTE_LIMITS)
+        "block": {UPDATE},  # delisting: a block's attributes are children's ids, so not limited
         "reminder": {PUT},
         "clock_watermark": {PUT},
         "outbox": {PUT},
@@ -79,6 +95,7 @@ WRITERS: dict[str, dict[str, set[str]]] = {
 ATTRIBUTE_LIMITS: dict[tuple[str, str, str], set[str]] = {
     ("InboxFunction", "inbox", UPDATE): {"pk", "sk", "read", "read_at", "gsi1pk", "gsi1sk"},
     ("ClockFunction", "transfer_clock", UPDATE): {"pk", "sk", "fired_at", "expires_at", "gsi1pk", "gsi1sk"},
+    ("ClockFunction", "child", UPDATE): {"pk", "sk", "blocks", "version", "gsi1pk"},
 }
 
 

@@ -3,6 +3,7 @@
     signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--all-macs] [--json]
     signpost-admin seed-directory FILE
     signpost-admin redrive-notifications [--max-messages N] [--json]   (admin_redrive.py)
+    signpost-admin reindex --to VERSION | --drop VERSION   (see admin_reindex.py)
 
 Tables, keys and the anchor bucket come from the same environment variables as the
 functions (AUDIT_TABLE, AUDIT_HEADS_TABLE, AUDIT_MAC_KEY_ID, AUDIT_ANCHOR_BUCKET,
@@ -21,7 +22,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from signpost import admin_redrive
+from signpost import admin_redrive, admin_reindex
 from signpost.dal.audit_heads import DynamoAuditSource
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.kms import KmsMac
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-directory", help="create or replace organisations from a JSON file")
     seed.add_argument("file", type=Path, help="a JSON list of organisations (infrastructure/seed format)")
     admin_redrive.add_parser(commands)
+    admin_reindex.add_parser(commands)
     return parser
 
 
@@ -123,6 +125,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return verify_audit_command(args, stream)
     if args.command == admin_redrive.COMMAND:
         return admin_redrive.run(args, stream)
+    if args.command == "reindex":
+        return admin_reindex.run(args, stream)
     return seed_directory_command(args, stream)
 
 

@@ -20,6 +20,39 @@ def seq_key(seq: int) -> str:
     return str(seq).zfill(_SEQ_WIDTH)
 
 
+# Writers' cursors: the seq and hash a child chain's newest entry had when a writer appended
+# it, kept in the records table so that a search reads them with its candidates (one call) -
+# a hint for the next append, never trusted (a stale or forged cursor makes the append collide
+# or leave a gap, which the append's condition and the sealer catch). The heads verify-audit
+# trusts are the sealer's, in the audit heads table that no writer can write.
+CURSOR_PREFIX = "AUDITCURSOR#"
+CURSOR_SK = "CURSOR"
+CURSOR_CHAINS = ("CHILD#",)  # the chains read with other items; others are read from the audit
+
+
+def cursor_key(chain: str) -> dict[str, Any]:
+    return {"pk": {"S": CURSOR_PREFIX + chain}, "sk": {"S": CURSOR_SK}}
+
+
+def cursor_puts(table: str, entries: list[AuditEntry]) -> list[dict[str, Any]]:
+    """One cursor Put per child chain that `entries` append to (its last entry)."""
+    last: dict[str, AuditEntry] = {}
+    for entry in entries:
+        if entry.chain.startswith(CURSOR_CHAINS) and (
+            entry.chain not in last or entry.seq > last[entry.chain].seq
+        ):
+            last[entry.chain] = entry
+    return [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**cursor_key(chain), "seq": {"N": str(e.seq)}, "hash": {"S": e.hash}},
+            }
+        }
+        for chain, e in sorted(last.items())
+    ]
+
+
 def audit_item(entry: AuditEntry) -> dict[str, Any]:
     values = entry.model_dump(mode="json")
     values.update(pk=entry.chain, sk=seq_key(entry.seq))

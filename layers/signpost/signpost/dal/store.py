@@ -7,14 +7,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from signpost.dal.audit import DynamoAudit, audit_item
+from signpost.dal.audit import DynamoAudit, audit_item, cursor_puts
+from signpost.dal.blocks import add_entry, bump_guard, is_full, remove_entry, set_entry
 from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory, directory_item
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.limits import check_limits
 from signpost.dal.rate_limit import rate_update
-from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
+from signpost.dal.records import DynamoRecords, blocks_update, child_item
 from signpost.dal.transfers import transfer_ops
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
@@ -46,47 +47,38 @@ class DynamoStore:
 
         Raises CommitConflict naming the failed conditions: `version` (the record
         changed since it was read), `audit_chain` (another writer appended first),
-        `nhs_guard` (an active record with this NHS number exists), `idempotency`
-        (the same Idempotency-Key was used concurrently).
+        `nhs_guard` (an active record with this NHS number exists), `id_guard` (a
+        registration of the same identity committed since this one read its blocks),
+        `block_full` (a block holds MAX_BLOCK_ENTRIES children: see `full_blocks`),
+        `block` (an entry to change is missing, or one to add is there),
+        `idempotency` (the same Idempotency-Key was used concurrently), `conflict`
+        (another transaction was writing the same item: retry).
         """
-        ops = self.transaction(changes)
+        ops = self.transaction_items(changes)
         if not ops:
             return
-        check_limits(op for _, op in ops)
+        check_limits(op for _, op in ops)  # DynamoDB's limits, before DynamoDB (or kinder moto) sees it
         try:
             dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = {
-                # A concurrent write to the same counter is a race to retry, not the limit reached.
-                "conflict"
-                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
-                else ops[i][0]
-                for i, r in enumerate(reasons)
-                if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
-            }
-            raise CommitConflict(failed or {"conflict"}) from exc
+            reasons: list[Any] = exc.response.get("CancellationReasons") or []
+            raise _conflict(ops, reasons) from exc
         for organisation in changes.put_organisations:
             self.directory.forget(organisation.code)
 
-    def transaction(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
-        """The TransactWriteItems actions for `changes`, each with the reason its condition names."""
+    def transaction_items(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
+        """The TransactWriteItems entries for `changes`, each with the conflict reason it raises."""
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
         for record, expected in changes.put_children:
             ops.append(("version", versioned_put(rt, child_item(record), expected)))
-        expires = {r.child_id: r.expires_at for r, _ in changes.put_children}
-        for child_id, bix in changes.add_indexes:
-            ops.append(
-                (
-                    "index",
-                    {"Put": {"TableName": rt, "Item": index_item(child_id, bix, expires.get(child_id))}},
-                )
-            )
-        for child_id, bix in changes.remove_indexes:
-            ops.append(("index", {"Delete": {"TableName": rt, "Key": index_key(child_id, bix)}}))
+        ops.extend(("version", blocks_update(rt, r, expected)) for r, expected in changes.update_blocks)
+        ops.extend(("block_add", add_entry(rt, e)) for e in changes.add_block_entries)
+        ops.extend(("block", set_entry(rt, e)) for e in changes.set_block_entries)
+        ops.extend(("block", remove_entry(rt, e)) for e in changes.remove_block_entries)
+        ops.extend(("id_guard", bump_guard(rt, g)) for g in changes.identity_guards)
         for nhs_index, child_id in changes.add_nhs_guards:
             item = {**nhs_guard_key(nhs_index), "child_id": {"S": child_id}}
             ops.append(
@@ -128,6 +120,9 @@ class DynamoStore:
                     },
                 )
             )
+        # A writer's cursor of each child chain (read with a search's candidates): a hint, never
+        # trusted - the audit sealer keeps the heads that verify-audit checks, out of writers' reach.
+        ops.extend(("audit_chain", op) for op in cursor_puts(rt, changes.audit))
         for intent in changes.outbox:
             ops.append(("outbox", {"Put": {"TableName": rt, "Item": outbox_item(intent)}}))
         ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
@@ -152,3 +147,27 @@ class DynamoStore:
                 )
             )
         return ops
+
+
+# A condition failing because another transaction held the item at that moment is a race to
+# retry, not the condition itself (a counter at its limit, a guard taken).
+_RACES = frozenset({"rate_limit", "block_add", "block", "id_guard", "nhs_guard"})
+
+
+def _conflict(ops: list[tuple[str, dict[str, Any]]], reasons: list[dict[str, Any]]) -> CommitConflict:
+    failed: set[str] = set()
+    full: set[str] = set()
+    for (reason, op), cancelled in zip(ops, reasons, strict=False):
+        code = cancelled.get("Code")
+        if code == "TransactionConflict":
+            failed.add("conflict" if reason in _RACES else reason)
+        elif code == "ConditionalCheckFailed":
+            if reason == "block_add":
+                if is_full(cancelled.get("Item")):
+                    full.add(op["Update"]["Key"]["pk"]["S"].split("#", 1)[1])
+                    failed.add("block_full")
+                else:
+                    failed.add("block")
+            else:
+                failed.add(reason)
+    return CommitConflict(failed or {"conflict"}, frozenset(full))
