@@ -19,6 +19,8 @@ from infrastructure.local.stream import AUDIT_SEALER, NOTIFIER, LocalStream
 
 @pytest.fixture
 def aws() -> Iterator[LocalAws]:
+    """moto with the stack's tables and the demo directory, and services built afresh for it
+    (a test module may define its own `aws` with other settings)."""
     with LocalAws() as local:
         wiring.reset_services()
         yield local

@@ -316,7 +316,7 @@ def test_a_directory_change_is_audited_with_who_and_old_and_new_values(aws, audi
     new = {**camden, "code": "E06000001", "name": "Hartlepool Borough Council", "area": "E06000001"}
     assert _put_org(new).status == 201
     assert _put_org(steered, who=CAMDEN).status == 403
-    entries = [audit_from_item(i) for i in _chain_items(aws, "ORG#E09000007")]
+    entries = [audit_from_item(i) for i in _chain_items(aws, "DIRECTORY#E09000007")]
     assert [(e.action, e.org, e.role, e.sub) for e in entries] == [
         ("organisation_update", "NATIONAL", "admin", "admin-1")
     ] * 2
@@ -326,7 +326,7 @@ def test_a_directory_change_is_audited_with_who_and_old_and_new_values(aws, audi
     assert entries[1].details == {
         "changes": {"sensitive_service": {"old": False, "new": True}, "active": {"old": True, "new": False}}
     }
-    [created] = [audit_from_item(i) for i in _chain_items(aws, "ORG#E06000001")]
+    [created] = [audit_from_item(i) for i in _chain_items(aws, "DIRECTORY#E06000001")]
     assert created.action == "organisation_create"
     assert set(created.details["changes"]) >= {
         "contact",

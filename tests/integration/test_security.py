@@ -1,20 +1,18 @@
 """Security features through the real handlers against moto (tables from template.yaml):
-the police rate limit in a DynamoDB transaction, break-glass, subject access, and
-`signpost-admin seed-directory`. The audit's seals, anchors and verify-audit:
-tests/integration/test_audit_seals.py."""
+the police rate limit in a DynamoDB transaction, break-glass and subject access. The audit's
+seals, anchors and verify-audit: tests/integration/test_audit_seals.py; other commands:
+tests/integration/test_admin.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from signpost import admin, wiring
+from signpost import wiring
 from signpost.dal import clients
 
 from infrastructure.local.aws import LocalAws
@@ -203,45 +201,6 @@ def test_no_trace_of_a_sensitive_service_outside_the_audit_table(aws):
     for trace in ("RAL-SH1", "clinic-nurse-1"):
         assert trace not in outside
     assert "RAL-SH1" in json.dumps(_items(aws, "AuditTable"))  # only the audit keeps it
-
-
-# ---------------------------------------------------------------------- seed-directory
-
-
-def test_seed_directory_creates_or_replaces_organisations(aws, tmp_path: Path):
-    org = {
-        "code": "E06000001",
-        "name": "Hartlepool Borough Council",
-        "type": "local_authority",
-        "area": "E06000001",
-        "sensitive_service": False,
-        "active": True,
-        "contact": {"team": "Front door", "phone": "01429 266522", "email": "fd@hartlepool.gov.uk.example"},
-        "manager_contact": {
-            "team": "Manager",
-            "phone": "01429 266523",
-            "email": "m@hartlepool.gov.uk.example",
-        },
-    }
-    path = tmp_path / "orgs.json"
-    path.write_text(json.dumps([org]), encoding="utf-8")
-    out = io.StringIO()
-    assert admin.main(["seed-directory", str(path)], out=out) == 0
-    assert "seeded 1 organisations" in out.getvalue()
-    item = _client().get_item(TableName=aws.tables["DirectoryTable"], Key={"code": {"S": "E06000001"}})[
-        "Item"
-    ]
-    assert item["name"]["S"] == "Hartlepool Borough Council"
-    path.write_text(json.dumps([{**org, "type": "celebrity_register"}]), encoding="utf-8")
-    out = io.StringIO()
-    assert admin.main(["seed-directory", str(path)], out=out) == 2
-    assert "invalid organisation at 0.type" in out.getvalue()
-    assert admin.main(["seed-directory", str(tmp_path / "missing.json")], out=io.StringIO()) == 2
-
-
-def test_seed_directory_accepts_the_shipped_seed(aws):
-    seed = Path(__file__).resolve().parents[2] / "infrastructure" / "seed" / "organisations.json"
-    assert admin.main(["seed-directory", str(seed)], out=io.StringIO()) == 0
 
 
 # ---------------------------------------------------------------------- logs of a clinic's search

@@ -94,7 +94,7 @@ WRITERS: dict[str, dict[str, set[str]]] = {
 # written, and attributes its condition reads). Absent: the whole item is the function's.
 ATTRIBUTE_LIMITS: dict[tuple[str, str, str], set[str]] = {
     ("InboxFunction", "inbox", UPDATE): {"pk", "sk", "read", "read_at", "gsi1pk", "gsi1sk"},
-    ("ClockFunction", "transfer_clock", UPDATE): {"pk", "sk", "fired_at", "expires_at", "gsi1pk", "gsi1sk"},
+    ("ClockFunction", "transfer_clock", UPDATE): {"pk", "sk", "fired_at", "gsi1pk", "gsi1sk", "gsi2pk"},
     ("ClockFunction", "child", UPDATE): {"pk", "sk", "blocks", "version", "gsi1pk"},
 }
 

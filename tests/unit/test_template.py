@@ -360,8 +360,14 @@ def test_function_defaults(template: dict[str, Any], resources: dict[str, Any]) 
         assert resources[function]["Type"] == "AWS::Serverless::Function"
         assert props["CodeUri"] == f"functions/{name}/"
         assert props.get("Handler", defaults.get("Handler")) == "app.lambda_handler"
-        if function not in STREAM_CONSUMERS:
-            assert isinstance(props["ReservedConcurrentExecutions"], int)
+        if function in STREAM_CONSUMERS:  # none, ever (test_stream_consumers_are_not_starved_...)
+            assert "ReservedConcurrentExecutions" not in props, function
+            continue
+        # A parameter, none by default (tests/unit/test_deployable.py: fits a quota of 10).
+        prefix = function.removesuffix("Function")
+        assert props["ReservedConcurrentExecutions"] == {
+            "Fn::If": [f"Reserves{prefix}", {"Ref": f"{prefix}ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+        }
 
 
 def test_every_function_logs_to_its_own_encrypted_group(resources: dict[str, Any]) -> None:
@@ -479,6 +485,10 @@ def test_notifier_stream_is_safe_to_retry(resources: dict[str, Any]) -> None:
     assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["INTENT"]}}}}
 
 
+def resources_parameters() -> dict[str, Any]:
+    return dict(load_template(TEMPLATE_PATH).get("Parameters", {}))
+
+
 def test_stream_consumers_are_not_starved_by_reserved_concurrency(resources: dict[str, Any]) -> None:
     """Lambda runs one batch per shard: a reserved concurrency under the shard count (the notifier
     had 5) leaves shards waiting until their records age into the failure queue. None, then."""
@@ -489,9 +499,9 @@ def test_stream_consumers_are_not_starved_by_reserved_concurrency(resources: dic
         and any(e["Type"] == "DynamoDB" for e in resource["Properties"].get("Events", {}).values())
     }
     assert consumers == STREAM_CONSUMERS
-    for function in consumers:
-        reserved = resources[function]["Properties"].get("ReservedConcurrentExecutions")
-        assert reserved is None or "AWS::NoValue" in json.dumps(reserved), function
+    for function in consumers:  # not even as a parameter: a deployment could set it below the shards
+        assert "ReservedConcurrentExecutions" not in resources[function]["Properties"], function
+        assert f"{function.removesuffix('Function')}ReservedConcurrency" not in resources_parameters()
 
 
 def test_lost_notifications_are_alarmed(resources: dict[str, Any]) -> None:
@@ -500,12 +510,14 @@ def test_lost_notifications_are_alarmed(resources: dict[str, Any]) -> None:
     max_age_ms = event["Properties"]["MaximumRecordAgeInSeconds"] * 1000
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     [age] = [
-        a for a in alarms if a["MetricName"] == "IteratorAge" and "notifier" in json.dumps(a["Dimensions"])
+        a
+        for a in alarms
+        if a.get("MetricName") == "IteratorAge" and refs(a["Dimensions"]) == {"NotifierFunction"}
     ]
     assert age["Statistic"] == "Maximum"
     fires_after_ms = age["Threshold"] + age["Period"] * age["EvaluationPeriods"] * 1000
     assert fires_after_ms <= max_age_ms / 2, "it alarms with time left to catch up"
-    [depth] = [a for a in alarms if refs(a["Dimensions"]) == {"NotifierFailureQueue"}]
+    [depth] = [a for a in alarms if refs(a.get("Dimensions", [])) == {"NotifierFailureQueue"}]
     assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     assert "redrive-notifications" in depth["AlarmDescription"]
 

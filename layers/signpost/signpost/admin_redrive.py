@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, TextIO
+from typing import TextIO
 
+from signpost.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Command
 from signpost.dal.inbox import DynamoInbox
 from signpost.dal.notifier import SnsAnnouncer
 from signpost.dal.redrive import DynamoIntentReader, DynamoStreamReader, SqsFailureQueue
 from signpost.logic.redrive import StreamReader, redrive
 from signpost.settings import get_settings
 
-COMMAND = "redrive-notifications"
-EXIT_OK, EXIT_LEFT, EXIT_USAGE = 0, 1, 2
 
-
-def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(COMMAND, help="deliver the notifications in the notifier's failure queue")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-messages", type=int, default=100, help="failure-queue messages per run")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -65,4 +62,12 @@ def run(args: argparse.Namespace, out: TextIO, *, streams: StreamReader | None =
         out.write(json.dumps(summary) + "\n")
     else:
         out.write(", ".join(f"{k}={v}" for k, v in summary.items()) + "\n")
-    return EXIT_OK if summary["ok"] else EXIT_LEFT
+    return EXIT_OK if summary["ok"] else EXIT_PROBLEMS
+
+
+COMMAND = Command(
+    "redrive-notifications",
+    "deliver the notifications in the notifier's failure queue, exactly once",
+    configure,
+    run,
+)

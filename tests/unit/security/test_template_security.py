@@ -149,7 +149,7 @@ def test_anchors_are_locked_in_compliance_mode(resources: dict[str, Any]) -> Non
 
 def test_audit_sealing_is_alarmed(resources: dict[str, Any]) -> None:
     alarms = {
-        (r["Properties"]["Namespace"], r["Properties"]["MetricName"])
+        (r["Properties"].get("Namespace"), r["Properties"].get("MetricName"))
         for r in resources.values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     }

@@ -3,6 +3,7 @@ stream records and full reads that the audit sealer and the offline verifier use
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -28,6 +29,9 @@ def seq_key(seq: int) -> str:
 CURSOR_PREFIX = "AUDITCURSOR#"
 CURSOR_SK = "CURSOR"
 CURSOR_CHAINS = ("CHILD#",)  # the chains read with other items; others are read from the audit
+# A cursor expires a while after its chain's last append (TTL): one not there costs the next
+# append a Query of the audit table, never correctness, and no cursor outlives its record.
+CURSOR_KEPT = dt.timedelta(days=30)
 
 
 def cursor_key(chain: str) -> dict[str, Any]:
@@ -46,7 +50,12 @@ def cursor_puts(table: str, entries: list[AuditEntry]) -> list[dict[str, Any]]:
         {
             "Put": {
                 "TableName": table,
-                "Item": {**cursor_key(chain), "seq": {"N": str(e.seq)}, "hash": {"S": e.hash}},
+                "Item": {
+                    **cursor_key(chain),
+                    "seq": {"N": str(e.seq)},
+                    "hash": {"S": e.hash},
+                    "expires_at": {"N": str(int((e.at + CURSOR_KEPT).timestamp()))},
+                },
             }
         }
         for chain, e in sorted(last.items())

@@ -41,17 +41,14 @@ class DynamoDirectory:
         return org
 
     def put(self, organisation: Organisation) -> None:
-        """Unaudited: for seeding by an operator. The API changes entries through Store.commit."""
-        dynamodb().put_item(TableName=self._table, Item=directory_item(organisation))
+        """Unaudited (seeding by an operator); changes with their audit go through Store.commit."""
+        dynamodb().put_item(TableName=self._table, Item=to_item(organisation.model_dump(mode="json")))
         self.forget(organisation.code)
+
+    def put_op(self, organisation: Organisation) -> dict[str, Any]:
+        """The TransactWriteItems `Put` of an entry, for a change committed with its audit."""
+        self.forget(organisation.code)
+        return {"Put": {"TableName": self._table, "Item": to_item(organisation.model_dump(mode="json"))}}
 
     def forget(self, code: str) -> None:
         self._cache.pop(code, None)
-
-    @property
-    def table(self) -> str:
-        return self._table
-
-
-def directory_item(organisation: Organisation) -> dict[str, Any]:
-    return to_item(organisation.model_dump(mode="json"))

@@ -11,7 +11,7 @@ from signpost.dal.audit import DynamoAudit, audit_item, cursor_puts
 from signpost.dal.blocks import add_entry, bump_guard, is_full, remove_entry, set_entry
 from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
-from signpost.dal.directory import DynamoDirectory, directory_item
+from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.limits import check_limits
 from signpost.dal.rate_limit import rate_update
@@ -129,10 +129,7 @@ class DynamoStore:
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
         # Directory entries: no condition of their own; the entry's audit chain serialises writers.
-        ops.extend(
-            ("directory", {"Put": {"TableName": self.directory.table, "Item": directory_item(org)}})
-            for org in changes.put_organisations
-        )
+        ops.extend(("directory", self.directory.put_op(org)) for org in changes.put_organisations)
         if changes.idempotency is not None:
             ops.append(
                 (

@@ -1,7 +1,8 @@
 """The organisation directory as the API shows it.
 
 Changing an entry is audited like any action on a child: who changed which field of which
-organisation, with the old and the new value, on the organisation's own chain (`ORG#<code>`),
+organisation, with the old and the new value, on the entry's own chain (`DIRECTORY#<code>`, the
+chain `signpost-admin directory apply` appends to too),
 in the same transaction as the change. Redirecting a local authority's `manager_contact` is
 how an insider would steer shielded signposts, so it must never go unrecorded. (Directory
 entries describe organisations, not children: their values may be kept in the audit.)
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, NotFound
-from signpost.logic.audit_trail import AuditTrail, commit_with_retries
+from signpost.logic.audit_trail import AuditTrail, commit_with_retries, directory_chain
 from signpost.logic.services import Services
 from signpost.models.domain import Changes
 from signpost.models.organisation import Organisation, OrganisationIn
@@ -24,10 +25,6 @@ AUDITED_FIELDS = ("name", "type", "area", "sensitive_service", "contact", "manag
 class Directory(Protocol):
     def get(self, code: str) -> Organisation | None: ...
     def put(self, organisation: Organisation) -> None: ...
-
-
-def organisation_chain(code: str) -> str:
-    return f"ORG#{code}"
 
 
 def get_organisation(directory: Directory, caller: Caller, code: str) -> Organisation:
@@ -57,7 +54,7 @@ def put_organisation(
         changes = Changes(put_organisations=[org])
         AuditTrail(services, caller).add(
             changes,
-            organisation_chain(code),
+            directory_chain(code),
             "organisation_create" if before is None else "organisation_update",
             details={"changes": field_changes(before, org)},
         )
