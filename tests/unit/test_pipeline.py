@@ -261,6 +261,7 @@ NOT_USED = {
     "s3:DeleteObject": "denied: the audit anchors are retained (and locked)",
     "s3:*BucketMetadata*": "no S3 metadata tables (the Get the read handler calls is granted)",
     "s3tables:*": "no S3 tables",
+    "s3:PutObjectLockConfiguration": "not an IAM action (s3:PutBucketObjectLockConfiguration is granted)",
     "s3:*Replication*": "anchors stay in one region (the Get is granted)",
     "s3:*Website*": "no website (the Get is granted)",
     "s3:*BucketC[Oo][Rr][Ss]": "no CORS (the Get is granted)",
