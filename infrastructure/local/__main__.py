@@ -14,8 +14,7 @@ from infrastructure.local.gateway import Gateway
 from infrastructure.local.queue import SERVED_STACK_ENV, LocalQueue
 from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import LocalStream
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import LocalStream, attach_all
 
 
 def _token_command(url: str, org: str, role: str, sub: str) -> str:
@@ -57,13 +56,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     aws: LocalAws | None = None
     gateway: Gateway | None = None
-    stream: LocalStream | None = None
+    streams: list[LocalStream] = []
     queue: LocalQueue | None = None
     admin_aws = None
     try:
         aws = LocalAws(port=port, extra_env=SERVED_STACK_ENV).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier
+        streams = attach_all(gateway)  # records → notifier, audit → audit sealer
         queue = attach_queue(gateway)  # the import queue → the import worker, in the background
         try:
             gateway.bind()
@@ -94,7 +93,7 @@ def main() -> int:
             admin_aws.stop()
         if gateway is not None:
             gateway.stop()
-        if stream is not None:
+        for stream in streams:
             stream.uninstall()
         if aws is not None:
             aws.stop()

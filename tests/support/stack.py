@@ -15,7 +15,7 @@ from infrastructure.local.gateway import Gateway
 from infrastructure.local.queue import SERVED_STACK_ENV
 from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import attach_all as attach_streams
 
 
 class _GatewayLog:
@@ -90,7 +90,8 @@ def running_stack() -> Iterator[LocalStack]:
     with LocalAws(port=0, extra_env=SERVED_STACK_ENV) as aws:
         log = _GatewayLog()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=0, log_stream=log)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier, as in AWS
+        # the records table's stream → the notifier, the audit table's → the sealer, as in AWS
+        streams = attach_streams(gateway)
         queue = attach_queue(gateway)  # the import queue → the import worker, as in AWS
         gateway.start_in_background()
         stack = LocalStack(aws, gateway, log)
@@ -100,4 +101,5 @@ def running_stack() -> Iterator[LocalStack]:
             stack.close()
             queue.stop()
             gateway.stop()
-            stream.uninstall()
+            for stream in streams:
+                stream.uninstall()

@@ -12,6 +12,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
@@ -45,6 +46,11 @@ def sqs() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)
 
 
+@cache
+def dynamodb_streams() -> DynamoDBStreamsClient:
+    return boto3.client("dynamodbstreams", config=_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch between mocked accounts)."""
     dynamodb.cache_clear()
@@ -52,6 +58,7 @@ def reset_clients() -> None:
     sns.cache_clear()
     s3.cache_clear()
     sqs.cache_clear()
+    dynamodb_streams.cache_clear()
 
 
 _serializer = TypeSerializer()

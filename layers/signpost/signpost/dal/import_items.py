@@ -22,6 +22,10 @@ from signpost.dal.clients import key, to_item
 from signpost.models.domain import Changes
 from signpost.models.imports import COUNTERS, LocalIdLink, RowProgress
 
+IMPORT_PREFIX = "IMPORT#"
+LIST_PREFIX = "IMPORTS#"
+LINK_PREFIX = "LOCALID#"
+REF_PREFIX = "LOCALREF#"
 JOB_SK = "IMPORT"
 BATCH_PREFIX = "BATCH#"
 REJECT_PREFIX = "REJECT#"
@@ -32,11 +36,11 @@ _ROW_WIDTH = 7
 
 
 def import_pk(import_id: str) -> str:
-    return f"IMPORT#{import_id}"
+    return f"{IMPORT_PREFIX}{import_id}"
 
 
 def list_pk(org: str) -> str:
-    return f"IMPORTS#{org}"
+    return f"{LIST_PREFIX}{org}"
 
 
 def batch_sk(batch: int) -> str:
@@ -52,11 +56,11 @@ def duplicate_sk(row: int) -> str:
 
 
 def link_key(local_key: str) -> dict[str, Any]:
-    return key(f"LOCALID#{local_key}", LINK_SK)
+    return key(f"{LINK_PREFIX}{local_key}", LINK_SK)
 
 
 def ref_key(child_id: str) -> dict[str, Any]:
-    return key(f"LOCALREF#{child_id}", REF_SK)
+    return key(f"{REF_PREFIX}{child_id}", REF_SK)
 
 
 # ---------------------------------------------------------------- writes, in the action's transaction
@@ -150,7 +154,7 @@ def _detail_items(progress: RowProgress) -> Iterable[dict[str, Any]]:
 
 def _link_puts(table: str, link: LocalIdLink, previous: str | None) -> list[dict[str, Any]]:
     values = link.model_dump(mode="json")
-    values.update(pk=f"LOCALID#{link.key}", sk=LINK_SK)
+    values.update(pk=f"{LINK_PREFIX}{link.key}", sk=LINK_SK)
     put: dict[str, Any] = {"TableName": table, "Item": to_item(values)}
     if previous is None:
         put["ConditionExpression"] = "attribute_not_exists(pk)"

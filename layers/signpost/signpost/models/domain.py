@@ -181,7 +181,8 @@ class Changes:
     # when another worker moved it first; `local_id` when another import linked the local_id first).
     import_jobs: list[ImportJob] = field(default_factory=list)
     import_progress: list[RowProgress] = field(default_factory=list)
-    # Directory entries created or replaced (an operator's `directory apply`), with their audit.
+    # Directory entries created or replaced (PUT /v1/organisations/{code}, an operator's
+    # `directory apply`), each with its audit entry on the entry's chain.
     put_organisations: list[Organisation] = field(default_factory=list)
 
 
