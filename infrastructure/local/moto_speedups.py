@@ -10,9 +10,6 @@
    query looks only at the items whose index partition key has the queried value (kept
    in a per-table map that every put, update, delete and rollback maintains; moto sorts
    the matching items afterwards as before).
-3. Streams: moto keeps every write of a table with a stream as a stream record in memory,
-   for ever. Nothing reads them (the local stack builds its own stream records, see
-   stream.py), so they are not kept unless a moto Lambda event source mapping wants them.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.table import Table
 
 _lock = threading.RLock()
 _installed = False
@@ -168,7 +165,6 @@ def install() -> None:
         _install_transaction_speedup()
         _install_write_hooks()
         _install_query_speedup()
-        _install_stream_speedup()
         _installed = True
 
 
@@ -255,13 +251,3 @@ def _install_query_speedup() -> None:
             del self.all_items
 
     Table.query = query  # type: ignore[method-assign]
-
-
-def _install_stream_speedup() -> None:
-    original_add = StreamShard.add
-
-    def add(self: StreamShard, old: Item | None, new: Item | None) -> None:
-        if self.table.lambda_event_source_mappings:
-            original_add(self, old, new)
-
-    StreamShard.add = add  # type: ignore[method-assign]

@@ -83,3 +83,51 @@ def test_a_committed_transaction_and_partition_queries_still_work(table):
         ExpressionAttributeValues={":b": {"S": "b1"}},
     )
     assert sorted(i["sk"]["S"] for i in indexed["Items"]) == ["1", "3"]
+
+
+def _gsi1(client, name, value):
+    found = client.query(
+        TableName=name,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :v",
+        ExpressionAttributeValues={":v": {"S": value}},
+    )
+    return sorted(i["pk"]["S"] for i in found["Items"])
+
+
+def test_index_queries_follow_every_put_update_delete_and_rollback(table):
+    """The index map behind index queries stays what a full scan would find."""
+    client, name = table
+    for pk in ("A", "B", "C"):
+        client.put_item(
+            TableName=name,
+            Item={"pk": {"S": pk}, "sk": {"S": "X"}, "gsi1pk": {"S": "one"}, "gsi1sk": {"S": pk}},
+        )
+    assert _gsi1(client, name, "one") == ["A", "B", "C"]
+    client.update_item(  # moves B to another index partition
+        TableName=name,
+        Key={"pk": {"S": "B"}, "sk": {"S": "X"}},
+        UpdateExpression="SET gsi1pk = :two",
+        ExpressionAttributeValues={":two": {"S": "two"}},
+    )
+    client.update_item(  # and C out of the index
+        TableName=name, Key={"pk": {"S": "C"}, "sk": {"S": "X"}}, UpdateExpression="REMOVE gsi1pk"
+    )
+    client.delete_item(TableName=name, Key={"pk": {"S": "A"}, "sk": {"S": "X"}})
+    assert (_gsi1(client, name, "one"), _gsi1(client, name, "two")) == ([], ["B"])
+    with pytest.raises(ClientError):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": {"pk": {"S": "D"}, "sk": {"S": "X"}, "gsi1pk": {"S": "one"},
+                                 "gsi1sk": {"S": "D"}},
+                    }
+                },
+                {"Delete": {"TableName": name, "Key": {"pk": {"S": "B"}, "sk": {"S": "X"}}}},
+                {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "Z"}, "sk": {"S": "X"}},
+                                    "ConditionExpression": "attribute_exists(pk)"}},
+            ]
+        )  # fmt: skip
+    assert (_gsi1(client, name, "one"), _gsi1(client, name, "two")) == ([], ["B"])  # rolled back
