@@ -115,6 +115,14 @@ class FakeIdempotency:
         return self.items.get(idem_key)
 
 
+class FakeGuards:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def nhs_owner(self, nhs_index: str) -> str | None:
+        return self._store.nhs_guards.get(nhs_index)
+
+
 class FakeRateLimits:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -132,6 +140,7 @@ class FakeStore:
         self.idempotency = FakeIdempotency()
         self.directory = FakeDirectory()
         self.nhs_guards: dict[str, str] = {}
+        self.guards = FakeGuards(self)
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit

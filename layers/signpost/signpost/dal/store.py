@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item
 from signpost.dal.audit_heads import head_puts
-from signpost.dal.clients import dynamodb, key, to_item, versioned_put
+from signpost.dal.clients import dynamodb, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
+from signpost.dal.guards import DynamoGuards, nhs_guard_key
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
@@ -30,16 +31,13 @@ def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
     return to_item(values)
 
 
-def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
-    return key(f"NHSIDX#{nhs_index}", "GUARD")
-
-
 class DynamoStore:
     def __init__(self, records_table: str, audit_table: str, idempotency_table: str, directory_table: str):
         self.records = DynamoRecords(records_table)
         self.audit = DynamoAudit(audit_table)
         self.idempotency = DynamoIdempotency(idempotency_table)
         self.directory = DynamoDirectory(directory_table)
+        self.guards = DynamoGuards(records_table)
 
     def commit(self, changes: Changes) -> None:
         """Write everything in `changes` in one TransactWriteItems, or nothing.

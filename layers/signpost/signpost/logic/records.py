@@ -8,6 +8,7 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.disclosure import already_on_index, outcome_against
 from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
@@ -18,12 +19,17 @@ from signpost.logic.identity import (
     seal,
 )
 from signpost.logic.lookup import lookup
-from signpost.logic.search import viewed_notifications
 from signpost.logic.services import Services
-from signpost.logic.signposts import organisation_or_placeholder, signposts_for
+from signpost.logic.signposts import organisation_or_placeholder
 from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.common import Outcome
 from signpost.models.domain import Changes, ChildRecord, CommitConflict
+
+# Audit actions and answers of a registration or correction that meets an existing child.
+DUPLICATE = "register_duplicate"
+ALREADY_EXISTS = "an active record of this child already exists"
+UPDATE_DUPLICATE = "update_duplicate"
+NHS_NUMBER_TAKEN = "another active record has this NHS number"
 
 
 def register(
@@ -41,8 +47,9 @@ def register(
         existing = lookup(services, identity, active_only=True)
         if existing.outcome == Outcome.MATCH:
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
-            _record_duplicate_lookup(services, caller, existing.records)
-            raise _duplicate(services, caller, existing.records)
+            raise already_on_index(
+                services, caller, existing.records, Outcome.MATCH, action=DUPLICATE, detail=ALREADY_EXISTS
+            )
         now = services.now()
         child_id = services.new_id()
         record = ChildRecord(
@@ -75,41 +82,38 @@ def register(
             changes.add_nhs_guards.append((guard, child_id))
         AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
         changes.idempotency = to_store(services, idempotency, result)
-        services.store.commit(changes)
+        _commit_guarded(services, caller, changes, identity, action=DUPLICATE, detail=ALREADY_EXISTS)
         return result
 
+    return commit_idempotently(services, idempotency, attempt)
+
+
+def _commit_guarded(
+    services: Services,
+    caller: Caller,
+    changes: Changes,
+    identity: dict[str, Any],
+    *,
+    action: str,
+    detail: str,
+) -> None:
+    """Commit; if the NHS number's guard names another active record, that record has been
+    revealed: the 409 carries its signposts and is audited and notified like a search."""
     try:
-        return commit_idempotently(services, idempotency, attempt)
-    except CommitConflict as conflict:
-        if "nhs_guard" in conflict.reasons:
-            raise Conflict("an active record of this child already exists") from conflict
-        raise
-
-
-def _record_duplicate_lookup(services: Services, caller: Caller, records: list[ChildRecord]) -> None:
-    def attempt() -> None:
-        changes = Changes()
-        trail = AuditTrail(services, caller)
-        for record in records:
-            trail.add(
-                changes,
-                child_chain(record.child_id),
-                "register_duplicate",
-                child_id=record.child_id,
-                outcome=Outcome.MATCH.value,
-            )
-            changes.outbox.extend(viewed_notifications(services, caller, record, Outcome.MATCH, None))
         services.store.commit(changes)
-
-    commit_with_retries(attempt)
-
-
-def _duplicate(services: Services, caller: Caller, records: list[ChildRecord]) -> Conflict:
-    signposts = signposts_for(records, Outcome.MATCH, caller, services.store.directory)
-    return Conflict(
-        "an active record of this child already exists",
-        extra={"signposts": [s.model_dump(mode="json") for s in signposts]},
-    )
+    except CommitConflict as conflict:
+        if "nhs_guard" not in conflict.reasons or "idempotency" in conflict.reasons:
+            raise
+        guard = nhs_index(services.indexer, identity)
+        owner_id = services.store.guards.nhs_owner(guard) if guard else None
+        owner = services.store.records.get_child(owner_id) if owner_id else None
+        if owner is None or owner.status != "active":
+            # The guard moved on since the commit (the other record closed): try again.
+            raise CommitConflict({"conflict"}) from conflict
+        outcome = outcome_against(services, identity, owner)
+        raise already_on_index(
+            services, caller, [owner], outcome, action=action, detail=detail, details={"guard": "nhs_number"}
+        ) from conflict
 
 
 def _own_record(services: Services, caller: Caller, child_id: str) -> ChildRecord:
@@ -178,25 +182,21 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
             updates["shielding"] = request.shielding.reason.value if request.shielding else None
         changes = Changes()
         identity_changes = {f: patch[f] for f in fields if f in IDENTITY_FIELDS}
+        identity: dict[str, Any] = {}
         if identity_changes:
             for required in ("given_names", "family_name", "date_of_birth"):
                 if required in identity_changes and identity_changes[required] is None:
                     raise _null_field(required)
-            _correct_identity(services, record, identity_changes, updates, changes)
+            identity = _correct_identity(services, record, identity_changes, updates, changes)
         updated = record.model_copy(update=updates)
         changes.put_children.append((updated, record.version))
         AuditTrail(services, caller).add(
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
-        services.store.commit(changes)
+        _commit_guarded(services, caller, changes, identity, action=UPDATE_DUPLICATE, detail=NHS_NUMBER_TAKEN)
         return view(services, updated)
 
-    try:
-        return commit_with_retries(attempt)
-    except CommitConflict as conflict:
-        if "nhs_guard" in conflict.reasons:
-            raise Conflict("another active record has this NHS number") from conflict
-        raise
+    return commit_with_retries(attempt)
 
 
 def _null_field(name: str) -> BadRequest:
@@ -211,7 +211,8 @@ def _correct_identity(
     identity_changes: dict[str, Any],
     updates: dict[str, Any],
     changes: Changes,
-) -> None:
+) -> dict[str, Any]:
+    """Re-seal the corrected identity and move its indexes and NHS guard; returns the new identity."""
     old = open_identity(services.cipher, record.child_id, record.identity)
     new = {**old, **identity_changes}
     if new.get("other_names") is None:
@@ -227,6 +228,7 @@ def _correct_identity(
             changes.remove_nhs_guards.append((old_guard, record.child_id))
         if new_guard:
             changes.add_nhs_guards.append((new_guard, record.child_id))
+    return new
 
 
 def close_child(services: Services, caller: Caller, child_id: str, request: CloseRequest) -> ChildView:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from signpost.authz import SENSITIVE_SERVICE_LABEL, Action, Caller
 from signpost.errors import BadRequest
-from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
+from signpost.logic.audit_trail import AuditTrail, commit_with_retries, search_chain
+from signpost.logic.disclosure import disclose, shown_as, tell_responsible, viewed_notifications
 from signpost.logic.identity import identity_dict
 from signpost.logic.lookup import lookup
 from signpost.logic.rate_limit import RateLimitReader, limit_reached, police_quota
 from signpost.logic.services import Services
-from signpost.logic.signposts import organisation_or_placeholder, signposts_for
-from signpost.models.common import Outcome, SearchReason
-from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
+from signpost.logic.signposts import signposts_for
+from signpost.models.common import SearchReason
+from signpost.models.domain import Changes, CommitConflict
 from signpost.models.search import SearchRequest, SearchResult
 
 __all__ = [
@@ -22,11 +23,6 @@ __all__ = [
     "tell_responsible",
     "viewed_notifications",
 ]
-
-
-def shown_as(caller: Caller) -> str:
-    """How the caller's organisation appears to others: a sensitive service is never named."""
-    return SENSITIVE_SERVICE_LABEL if caller.sensitive_service else caller.org
 
 
 def check_reason(caller: Caller, request: SearchRequest) -> None:
@@ -77,17 +73,17 @@ def search(
                 "candidates_read": found.candidates_read,
             },
         )
-        for record in found.records:
-            trail.add(
-                changes,
-                child_chain(record.child_id),
-                "search",
-                child_id=record.child_id,
-                search_id=search_id,
-                reason=request.reason.value,
-                outcome=found.outcome.value,
-            )
-            changes.outbox.extend(viewed_notifications(services, caller, record, found.outcome, search_id))
+        disclose(
+            services,
+            caller,
+            trail,
+            changes,
+            found.records,
+            outcome=found.outcome,
+            action="search",
+            search_id=search_id,
+            reason=request.reason.value,
+        )
         if quota is not None:
             changes.rate_limits.append(quota)
         services.store.commit(changes)
@@ -99,36 +95,3 @@ def search(
             raise limit_reached(services.now()) from None
         raise
     return SearchResult(search_id=search_id, outcome=found.outcome, signposts=signposts)
-
-
-def tell_responsible(
-    services: Services, caller: Caller, record: ChildRecord, kind: str, search_id: str | None
-) -> OutboxIntent:
-    """A notification to the child's responsible organisation about what the caller did."""
-    return OutboxIntent(
-        intent_id=services.new_id(),
-        to_org=record.org,
-        type=kind,
-        created_at=services.now(),
-        child_id=record.child_id,
-        search_id=search_id,
-        from_org=shown_as(caller),
-    )
-
-
-def viewed_notifications(
-    services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str | None
-) -> list[OutboxIntent]:
-    """record_viewed to the responsible LA (not for its own searches; police searches always
-    notify); seen_in_other_area on a match from another area. A sensitive service is never
-    named: it appears as a health service."""
-    if caller.org == record.org:
-        return []
-    intents = [tell_responsible(services, caller, record, "record_viewed", search_id)]
-    if outcome == Outcome.MATCH:
-        responsible = organisation_or_placeholder(services.store.directory, record.org)
-        if caller.area and caller.area != responsible.area:
-            intents.append(
-                intents[0].model_copy(update={"intent_id": services.new_id(), "type": "seen_in_other_area"})
-            )
-    return intents

@@ -1,0 +1,167 @@
+"""Revealing that a child is on the index: audited on the child's chain, told to the
+responsible organisation, and shown only as a signpost - the same for every path.
+
+A search reveals children; so does any answer that says "this child already exists"
+(a duplicate registration found by the matcher, a conflict on a guard such as the NHS
+number's, a correction that collides with another record). Each of them pays the same
+price: an entry on each revealed child's chain (its access log), `record_viewed` to the
+responsible organisation (and `seen_in_other_area` on a match from another area), the
+police search limit, and signposts with the same redaction as a search's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from signpost.authz import SENSITIVE_SERVICE_LABEL, Caller
+from signpost.errors import Conflict
+from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.identity import open_identity, to_match_identity
+from signpost.logic.matcher import decide
+from signpost.logic.rate_limit import limit_reached, police_quota
+from signpost.logic.services import Services
+from signpost.logic.signposts import organisation_or_placeholder, signposts_for
+from signpost.models.common import Outcome
+from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
+from signpost.models.search import SignpostOut
+
+__all__ = [
+    "already_on_index",
+    "disclose",
+    "outcome_against",
+    "reveal_existing",
+    "shown_as",
+    "tell_responsible",
+    "viewed_notifications",
+]
+
+
+def shown_as(caller: Caller) -> str:
+    """How the caller's organisation appears to others: a sensitive service is never named."""
+    return SENSITIVE_SERVICE_LABEL if caller.sensitive_service else caller.org
+
+
+def tell_responsible(
+    services: Services, caller: Caller, record: ChildRecord, kind: str, search_id: str | None
+) -> OutboxIntent:
+    """A notification to the child's responsible organisation about what the caller did."""
+    return OutboxIntent(
+        intent_id=services.new_id(),
+        to_org=record.org,
+        type=kind,
+        created_at=services.now(),
+        child_id=record.child_id,
+        search_id=search_id,
+        from_org=shown_as(caller),
+    )
+
+
+def viewed_notifications(
+    services: Services, caller: Caller, record: ChildRecord, outcome: Outcome, search_id: str | None
+) -> list[OutboxIntent]:
+    """record_viewed to the responsible LA (not for its own searches; police searches always
+    notify); seen_in_other_area on a match from another area. A sensitive service is never
+    named: it appears as a health service."""
+    if caller.org == record.org:
+        return []
+    intents = [tell_responsible(services, caller, record, "record_viewed", search_id)]
+    if outcome == Outcome.MATCH:
+        responsible = organisation_or_placeholder(services.store.directory, record.org)
+        if caller.area and caller.area != responsible.area:
+            intents.append(
+                intents[0].model_copy(update={"intent_id": services.new_id(), "type": "seen_in_other_area"})
+            )
+    return intents
+
+
+def disclose(
+    services: Services,
+    caller: Caller,
+    trail: AuditTrail,
+    changes: Changes,
+    records: list[ChildRecord],
+    *,
+    outcome: Outcome,
+    action: str,
+    **fields: Any,
+) -> None:
+    """Add to `changes` what revealing `records` costs: an entry on each child's chain and
+    the notifications a search would raise."""
+    for record in records:
+        trail.add(
+            changes,
+            child_chain(record.child_id),
+            action,
+            child_id=record.child_id,
+            outcome=outcome.value,
+            **fields,
+        )
+        changes.outbox.extend(
+            viewed_notifications(services, caller, record, outcome, fields.get("search_id"))
+        )
+
+
+def reveal_existing(
+    services: Services,
+    caller: Caller,
+    records: list[ChildRecord],
+    outcome: Outcome,
+    *,
+    action: str,
+    details: dict[str, Any] | None = None,
+) -> list[SignpostOut]:
+    """Tell the caller that `records` exist: audit, notify and count it like a search, in one
+    commit, and return the signposts (shielded children and police redacted as in a search).
+
+    A police practitioner over the search limit is refused (429) and nothing is revealed.
+    """
+
+    def attempt() -> None:
+        quota = police_quota(caller, services.settings.police_searches_per_hour, services.now(), None)
+        changes = Changes()
+        disclose(
+            services,
+            caller,
+            AuditTrail(services, caller),
+            changes,
+            records,
+            outcome=outcome,
+            action=action,
+            details=details,
+        )
+        if quota is not None:
+            changes.rate_limits.append(quota)
+        services.store.commit(changes)
+
+    try:
+        commit_with_retries(attempt)
+    except CommitConflict as conflict:
+        if "rate_limit" in conflict.reasons:
+            raise limit_reached(services.now()) from None
+        raise
+    return signposts_for(records, outcome, caller, services.store.directory)
+
+
+def already_on_index(
+    services: Services,
+    caller: Caller,
+    records: list[ChildRecord],
+    outcome: Outcome,
+    *,
+    action: str,
+    detail: str,
+    details: dict[str, Any] | None = None,
+) -> Conflict:
+    """The 409 for "this child already exists": revealed (audited, notified) with its signposts."""
+    signposts = reveal_existing(services, caller, records, outcome, action=action, details=details)
+    return Conflict(
+        detail, extra={"signposts": [s.model_dump(mode="json", exclude_none=True) for s in signposts]}
+    )
+
+
+def outcome_against(services: Services, identity: dict[str, Any], record: ChildRecord) -> Outcome:
+    """What a search with `identity` would say of `record`: `match`, or else `possible_match`
+    (a guard conflict has revealed the record even where the identity does not match it)."""
+    stored = to_match_identity(open_identity(services.cipher, record.child_id, record.identity))
+    decision = decide(to_match_identity(identity), [stored], services.match_config)
+    return Outcome.MATCH if decision.outcome == Outcome.MATCH else Outcome.POSSIBLE_MATCH
