@@ -80,7 +80,7 @@ def _search(who=HACKNEY, **extra: Any):
 # ---------------------------------------------------------------------- police rate limit
 
 
-def test_police_limit_is_a_conditional_counter_in_the_search_transaction(aws):
+def test_police_limit_is_a_conditional_sliding_window_in_the_search_transaction(aws):
     _register()
     for _ in range(POLICE_LIMIT):
         assert _search(POLICE).status == 200
@@ -89,10 +89,11 @@ def test_police_limit_is_a_conditional_counter_in_the_search_transaction(aws):
     assert refused.header("Content-Type") == "application/problem+json"
     retry_after = int(refused.header("Retry-After") or "0")
     assert 1 <= retry_after <= 3600
-    [counter] = [i for i in _items(aws, "RecordsTable") if i["pk"]["S"] == "RATE#mps-officer-1"]
-    assert counter["searches"]["N"] == str(POLICE_LIMIT)
-    assert counter["sk"]["S"] == dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H")
-    assert int(counter["expires_at"]["N"]) > dt.datetime.now(dt.UTC).timestamp()
+    [window] = [i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("RATE#")]
+    assert (window["pk"]["S"], window["sk"]["S"]) == ("RATE#E23000001#mps-officer-1", "WINDOW")
+    assert len(window["searches"]["L"]) == POLICE_LIMIT
+    assert window["version"]["N"] == str(POLICE_LIMIT)
+    assert int(window["expires_at"]["N"]) > dt.datetime.now(dt.UTC).timestamp()
     searches = [a for a in _items(aws, "AuditTable") if a["pk"]["S"].startswith("SEARCH#")]
     assert len(searches) == POLICE_LIMIT  # the refused search left no audit entry
 

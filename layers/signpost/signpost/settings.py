@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     jwt_algorithms: str = Field(default="RS256", alias="JWT_ALGORITHMS")
 
     # Policy
+    # At most POLICE_SEARCHES_PER_HOUR police searches per practitioner in any sliding window of
+    # POLICE_SEARCH_WINDOW_MINUTES (API.md: "20 an hour").
     police_searches_per_hour: int = Field(default=20, alias="POLICE_SEARCHES_PER_HOUR")
+    police_search_window_minutes: int = Field(default=60, ge=1, le=1440, alias="POLICE_SEARCH_WINDOW_MINUTES")
     closed_findable_days: int = Field(default=365, alias="CLOSED_FINDABLE_DAYS")
     retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")

@@ -22,6 +22,7 @@ from signpost.models.domain import (
     StoredResponse,
 )
 from signpost.models.organisation import Organisation
+from signpost.models.security import RateWindow
 from signpost.models.transfers import Transfer, TransferClock
 from signpost.settings import Settings
 
@@ -126,9 +127,11 @@ class FakeGuards:
 class FakeRateLimits:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
+        self.reads = 0
 
-    def count(self, subject: str, window: str) -> int:
-        return self._store.rate_counts.get((subject, window), 0)
+    def window(self, subject: str) -> RateWindow:
+        self.reads += 1
+        return self._store.rate_windows.get(subject, RateWindow())
 
 
 class FakeStore:
@@ -145,7 +148,7 @@ class FakeStore:
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
         self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
-        self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
+        self.rate_windows: dict[str, RateWindow] = {}  # RATE#<org>#<sub> / WINDOW items
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
 
@@ -172,8 +175,8 @@ class FakeStore:
             if (head is not None and first == 0) or (first > 0 and (head is None or head.seq != first - 1)):
                 failed.add("audit_chain")
         for inc in changes.rate_limits:
-            if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
-                failed.add("rate_limit")
+            if self.rate_windows.get(inc.subject, RateWindow()).version != inc.expected_version:
+                failed.add("conflict")  # as DynamoStore reports a moved window: retry, reading it again
         failed |= self.transfer_items.failed_conditions(changes)
         if failed:
             raise CommitConflict(failed)
@@ -194,9 +197,7 @@ class FakeStore:
             self.audit.chains.setdefault(entry.chain, []).append(entry)
             self.audit_heads[entry.chain] = ChainHead(entry.seq, entry.hash)
         for inc in changes.rate_limits:
-            self.rate_counts[(inc.subject, inc.window)] = (
-                self.rate_counts.get((inc.subject, inc.window), 0) + 1
-            )
+            self.rate_windows[inc.subject] = RateWindow(times=inc.times, version=inc.expected_version + 1)
         self.outbox.extend(changes.outbox)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency

@@ -14,7 +14,7 @@ from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.guards import DynamoGuards, nhs_guard_key
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
-from signpost.dal.rate_limit import rate_update
+from signpost.dal.rate_limit import DynamoRateLimits, rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
 from signpost.dal.transfers import transfer_ops
 from signpost.errors import BadRequest
@@ -38,6 +38,7 @@ class DynamoStore:
         self.idempotency = DynamoIdempotency(idempotency_table)
         self.directory = DynamoDirectory(directory_table)
         self.guards = DynamoGuards(records_table)
+        self.rate_limits = DynamoRateLimits(records_table)
 
     def commit(self, changes: Changes) -> None:
         """Write everything in `changes` in one TransactWriteItems, or nothing.
@@ -45,7 +46,8 @@ class DynamoStore:
         Raises CommitConflict naming the failed conditions: `version` (the record
         changed since it was read), `audit_chain` (another writer appended first),
         `nhs_guard` (an active record with this NHS number exists), `idempotency`
-        (the same Idempotency-Key was used concurrently).
+        (the same Idempotency-Key was used concurrently), `conflict` (a police search
+        window moved since it was read, or DynamoDB saw a concurrent transaction).
         """
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
@@ -138,10 +140,9 @@ class DynamoStore:
                 raise
             reasons = exc.response.get("CancellationReasons") or []
             failed = {
-                # A concurrent write to the same counter is a race to retry, not the limit reached.
-                "conflict"
-                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
-                else ops[i][0]
+                # A police window moved since it was read: a race to retry (reading it again), and
+                # the limit itself is decided on that fresh read.
+                "conflict" if ops[i][0] == "rate_limit" else ops[i][0]
                 for i, r in enumerate(reasons)
                 if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
             }

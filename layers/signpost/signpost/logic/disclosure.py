@@ -18,11 +18,11 @@ from signpost.errors import Conflict
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
 from signpost.logic.identity import open_identity, to_match_identity
 from signpost.logic.matcher import decide
-from signpost.logic.rate_limit import limit_reached, police_quota
+from signpost.logic.rate_limit import commit_counted, police_quota
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
 from signpost.models.common import Outcome
-from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord, OutboxIntent
 from signpost.models.search import SignpostOut
 
 __all__ = [
@@ -116,9 +116,7 @@ def reveal_existing(
     A police practitioner over the search limit is refused (429) and nothing is revealed.
     """
 
-    def attempt() -> None:
-        quota = police_quota(caller, services.settings.police_searches_per_hour, services.now(), None)
-        changes = Changes()
+    def record(changes: Changes) -> None:
         disclose(
             services,
             caller,
@@ -129,16 +127,8 @@ def reveal_existing(
             action=action,
             details=details,
         )
-        if quota is not None:
-            changes.rate_limits.append(quota)
-        services.store.commit(changes)
 
-    try:
-        commit_with_retries(attempt)
-    except CommitConflict as conflict:
-        if "rate_limit" in conflict.reasons:
-            raise limit_reached(services.now()) from None
-        raise
+    commit_with_retries(commit_counted(services, caller, record, first=police_quota(services, caller)))
     return signposts_for(records, outcome, caller, services.store.directory)
 
 

@@ -8,11 +8,11 @@ from signpost.logic.audit_trail import AuditTrail, commit_with_retries, search_c
 from signpost.logic.disclosure import disclose, shown_as, tell_responsible, viewed_notifications
 from signpost.logic.identity import identity_dict
 from signpost.logic.lookup import lookup
-from signpost.logic.rate_limit import RateLimitReader, limit_reached, police_quota
+from signpost.logic.rate_limit import commit_counted, police_quota
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
 from signpost.models.common import SearchReason
-from signpost.models.domain import Changes, CommitConflict
+from signpost.models.domain import Changes
 from signpost.models.search import SearchRequest, SearchResult
 
 __all__ = [
@@ -37,26 +37,20 @@ def check_reason(caller: Caller, request: SearchRequest) -> None:
         raise BadRequest(message, errors=[{"field": "reason", "message": message}])
 
 
-def search(
-    services: Services,
-    caller: Caller,
-    request: SearchRequest,
-    rate_limits: RateLimitReader | None = None,
-) -> SearchResult:
+def search(services: Services, caller: Caller, request: SearchRequest) -> SearchResult:
     """Look the child up, audit the search and notify the responsible organisation, in one commit.
 
-    `rate_limits` lets a police practitioner over the hourly limit be refused before
-    any lookup; the limit itself is enforced by the commit's condition either way.
+    A police practitioner whose window is already full is refused before any lookup; the
+    limit itself is enforced by the commit's condition on the window.
     """
     caller.require(Action.SEARCH)
     check_reason(caller, request)
-    quota = police_quota(caller, services.settings.police_searches_per_hour, services.now(), rate_limits)
+    quota = police_quota(services, caller)
     found = lookup(services, identity_dict(request))
     signposts = signposts_for(found.records, found.outcome, caller, services.store.directory)
     search_id = services.new_id()
 
-    def attempt() -> None:
-        changes = Changes()
+    def record(changes: Changes) -> None:
         trail = AuditTrail(services, caller)
         # The search's own entry also holds what break-glass needs to reveal a shielded child later.
         trail.add(
@@ -84,14 +78,6 @@ def search(
             search_id=search_id,
             reason=request.reason.value,
         )
-        if quota is not None:
-            changes.rate_limits.append(quota)
-        services.store.commit(changes)
 
-    try:
-        commit_with_retries(attempt)
-    except CommitConflict as conflict:
-        if "rate_limit" in conflict.reasons:
-            raise limit_reached(services.now()) from None
-        raise
+    commit_with_retries(commit_counted(services, caller, record, first=quota))
     return SearchResult(search_id=search_id, outcome=found.outcome, signposts=signposts)

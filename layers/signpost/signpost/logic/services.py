@@ -15,6 +15,7 @@ from signpost.crypto.envelope import EnvelopeCipher
 from signpost.matching import MatchConfig, load_match_config
 from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
+from signpost.models.security import RateWindow
 from signpost.settings import Settings
 
 LONDON = ZoneInfo("Europe/London")
@@ -43,6 +44,10 @@ class GuardReader(Protocol):
     def nhs_owner(self, nhs_index: str) -> str | None: ...
 
 
+class RateLimitReader(Protocol):
+    def window(self, subject: str) -> RateWindow: ...
+
+
 class DirectoryReader(Protocol):
     def get(self, code: str) -> Organisation | None: ...
     def put(self, organisation: Organisation) -> None: ...
@@ -59,6 +64,8 @@ class Store(Protocol):
     def directory(self) -> DirectoryReader: ...
     @property
     def guards(self) -> GuardReader: ...
+    @property
+    def rate_limits(self) -> RateLimitReader: ...
     def commit(self, changes: Changes) -> None: ...
 
 
