@@ -185,6 +185,67 @@ def test_idempotency_key_replay_and_conflict(aws):
     assert sum(1 for i in _items(aws, "RecordsTable") if i["sk"]["S"] == "RECORD") == 1
 
 
+def _idempotency_items(aws) -> list[dict[str, Any]]:
+    return _items(aws, "IdempotencyTable")
+
+
+def test_idempotency_gaps_an_expired_key_still_in_the_table_is_a_new_request_not_a_500(aws):
+    first = _register(headers={"Idempotency-Key": "camden-0002"})
+    assert first.status == 201
+    # Age the stored response past `expiration`; DynamoDB's TTL has not deleted it yet.
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    [stored] = _idempotency_items(aws)
+    past = int(dt.datetime.now(dt.UTC).timestamp()) - 60
+    client.put_item(TableName=aws.tables["IdempotencyTable"], Item={**stored, "expiration": {"N": str(past)}})
+    other = {
+        "given_names": "Tom",
+        "family_name": "Other",
+        "date_of_birth": "2014-02-02",
+        "categories": ["child_in_need"],
+        "review_by": REVIEW_BY,
+    }
+    again = _register(other, headers={"Idempotency-Key": "camden-0002"})
+    assert again.status == 201, again.body
+    assert again.json()["child_id"] != first.json()["child_id"]
+    [stored] = _idempotency_items(aws)
+    assert stored["state"]["S"] == "COMPLETED"
+    assert int(stored["expiration"]["N"]) > past
+
+
+def test_idempotency_gaps_a_retry_in_flight_is_409_in_progress_with_retry_after_and_no_audit(aws):
+    dynamodb = clients.dynamodb()
+    real = dynamodb.transact_write_items
+    answers = []
+
+    def commit_with_a_retry_in_flight(**kwargs: Any) -> Any:
+        if not answers:  # the client's retry arrives before the first request's commit
+            answers.append(_register(headers={"Idempotency-Key": "camden-0003"}))
+        return real(**kwargs)
+
+    dynamodb.transact_write_items = commit_with_a_retry_in_flight  # type: ignore[method-assign]
+    try:
+        first = _register(headers={"Idempotency-Key": "camden-0003"})
+    finally:
+        dynamodb.transact_write_items = real  # type: ignore[method-assign]
+    [busy] = answers
+    assert first.status == 201
+    assert busy.status == 409
+    assert busy.header("Content-Type") == "application/problem+json"
+    assert int(busy.header("Retry-After") or "0") >= 1
+    actions = [a["action"]["S"] for a in _items(aws, "AuditTable")]
+    assert actions == ["register"], "the retry in flight wrote no register_duplicate entry"
+    replayed = _register(headers={"Idempotency-Key": "camden-0003"})
+    assert (replayed.status, replayed.json()) == (201, first.json())
+
+
+def test_idempotency_gaps_a_refused_request_releases_its_key(aws):
+    _register()
+    duplicate = _register(who=HACKNEY, headers={"Idempotency-Key": "hackney-0001"})
+    assert duplicate.status == 409
+    assert "signposts" in duplicate.json()
+    assert _idempotency_items(aws) == [], "errors are not stored, and the claim is gone"
+
+
 def test_a_failed_transaction_leaves_nothing_behind(aws, monkeypatch):
     def throttled(**_: Any) -> None:
         raise ClientError(

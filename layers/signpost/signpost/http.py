@@ -19,6 +19,7 @@ from signpost.authz import Action, Caller
 from signpost.errors import (
     BadRequest,
     Forbidden,
+    InProgress,
     SignpostError,
     TooManyRequests,
     UnsupportedMediaType,
@@ -158,8 +159,8 @@ def make_resolver(
             extra["errors"] = exc.errors
         return problem_response(exc.status, exc.title, exc.detail, **extra)
 
-    @app.exception_handler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Response[str]:
+    @app.exception_handler([TooManyRequests, InProgress])
+    def _retry_later(exc: TooManyRequests | InProgress) -> Response[str]:
         return problem_response(exc.status, exc.title, exc.detail, retry_after=exc.retry_after)
 
     @app.exception_handler(SignpostError)

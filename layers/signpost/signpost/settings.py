@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     closed_findable_days: int = Field(default=365, alias="CLOSED_FINDABLE_DAYS")
     retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
+    # How long a request's claim on its Idempotency-Key holds before another may take it over
+    # (a request that died mid-way): longer than any function's timeout.
+    idempotency_in_progress_seconds: int = Field(
+        default=30, ge=1, le=900, alias="IDEMPOTENCY_IN_PROGRESS_SECONDS"
+    )
     max_candidates: int = Field(default=50, alias="MAX_CANDIDATES")
 
     # SNS topic for "you have N new notifications" (notifier)

@@ -109,11 +109,33 @@ class FakeAudit:
 
 
 class FakeIdempotency:
+    """Claims and responses with the conditions of dal/idempotency.py (expired items stay, as
+    TTL deletes lazily)."""
+
     def __init__(self) -> None:
         self.items: dict[str, StoredResponse] = {}
 
     def get(self, idem_key: str) -> StoredResponse | None:
         return self.items.get(idem_key)
+
+    def claim(self, claim: StoredResponse, now: dt.datetime) -> bool:
+        current = self.items.get(claim.key)
+        free = (
+            current is None
+            or current.expiration < int(now.timestamp())
+            or (
+                current.state == "INPROGRESS"
+                and (current.in_progress_expiration or 0) < int(now.timestamp() * 1000)
+            )
+        )
+        if free:
+            self.items[claim.key] = claim
+        return free
+
+    def release(self, idem_key: str, token: str) -> None:
+        current = self.items.get(idem_key)
+        if current is not None and current.claim == token and current.state == "INPROGRESS":
+            del self.items[idem_key]
 
 
 class FakeGuards:
@@ -151,6 +173,7 @@ class FakeStore:
         self.rate_windows: dict[str, RateWindow] = {}  # RATE#<org>#<sub> / WINDOW items
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
+        self.transfers = self.transfer_items
 
     def commit(self, changes: Changes) -> None:
         failed = set(self.fail_next)
@@ -167,8 +190,10 @@ class FakeStore:
         for entry in changes.audit:
             if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
                 failed.add("audit_chain")
-        if changes.idempotency and changes.idempotency.key in self.idempotency.items:
-            failed.add("idempotency")
+        if changes.idempotency:
+            held = self.idempotency.items.get(changes.idempotency.key)
+            if held is None or held.claim != changes.idempotency.claim:
+                failed.add("idempotency")
         for chain in {e.chain for e in changes.audit}:
             first = min(e.seq for e in changes.audit if e.chain == chain)
             head = self.audit_heads.get(chain)
@@ -213,6 +238,9 @@ class FakeTransferItems:
         self.live: set[tuple[str, str]] = set()  # clocks still in the DUE#<date> index
         self.fired: set[tuple[str, str]] = set()
         self.reminded: dict[str, dt.date] = {}  # child_id -> review_by reminded
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        return self.transfers.get(transfer_id)
 
     def failed_conditions(self, changes: Changes) -> set[str]:
         failed: set[str] = set()

@@ -13,10 +13,10 @@ from signpost.dal.clients import dynamodb, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.guards import DynamoGuards, nhs_guard_key
-from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.idempotency import DynamoIdempotency, completion_put
 from signpost.dal.rate_limit import DynamoRateLimits, rate_update
 from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
-from signpost.dal.transfers import transfer_ops
+from signpost.dal.transfers import DynamoTransfers, transfer_ops
 from signpost.errors import BadRequest
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
@@ -39,6 +39,7 @@ class DynamoStore:
         self.directory = DynamoDirectory(directory_table)
         self.guards = DynamoGuards(records_table)
         self.rate_limits = DynamoRateLimits(records_table)
+        self.transfers = DynamoTransfers(records_table)
 
     def commit(self, changes: Changes) -> None:
         """Write everything in `changes` in one TransactWriteItems, or nothing.
@@ -46,7 +47,7 @@ class DynamoStore:
         Raises CommitConflict naming the failed conditions: `version` (the record
         changed since it was read), `audit_chain` (another writer appended first),
         `nhs_guard` (an active record with this NHS number exists), `idempotency`
-        (the same Idempotency-Key was used concurrently), `conflict` (a police search
+        (this request's claim on its Idempotency-Key was taken over), `conflict` (a police search
         window moved since it was read, or DynamoDB saw a concurrent transaction).
         """
         ops: list[tuple[str, dict[str, Any]]] = []
@@ -112,18 +113,8 @@ class DynamoStore:
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
         if changes.idempotency is not None:
-            ops.append(
-                (
-                    "idempotency",
-                    {
-                        "Put": {
-                            "TableName": self.idempotency.table,
-                            "Item": stored_item(changes.idempotency),
-                            "ConditionExpression": "attribute_not_exists(id)",
-                        }
-                    },
-                )
-            )
+            # Replaces this request's claim on the key (logic/idempotency.py), if still its own.
+            ops.append(("idempotency", completion_put(self.idempotency.table, changes.idempotency)))
         if not ops:
             return
         if len(ops) > MAX_TRANSACTION_ITEMS:

@@ -1,20 +1,38 @@
-"""Idempotency-Key handling: a retry with the same key and body gets the first response."""
+"""Idempotency-Key handling: a retry with the same key and body gets the first response.
+
+The semantics are Powertools' idempotency utility's, with one difference: the response is
+stored by the action's own transaction (with the record, audit and outbox), not after it.
+
+1. A completed, unexpired response for the key is replayed (another body: 409).
+2. Otherwise the request claims the key: a conditional put of an INPROGRESS item that
+   succeeds if the key is free, its response expired (TTL deletes lazily), or an earlier
+   claim lapsed (`in_progress_expiration`, for a request that died mid-way).
+3. While a claim is live, the same key gets 409 "in progress" with Retry-After - never a
+   second execution (so no spurious audit entry from a duplicate that is really our own).
+4. The action's commit replaces the claim with the response, on condition that the claim
+   is still this request's; an error releases the claim (errors are not stored).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from signpost.authz import Caller
-from signpost.errors import BadRequest, Conflict
+from signpost.errors import BadRequest, Conflict, InProgress
 from signpost.logic.audit_trail import commit_with_retries
 from signpost.logic.services import Services
 from signpost.models.domain import CommitConflict, StoredResponse
 
 MAX_KEY_LENGTH = 200
+IN_PROGRESS = "INPROGRESS"
+COMPLETED = "COMPLETED"
+IN_PROGRESS_RETRY_SECONDS = 1  # the first request normally finishes well within a second
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,8 @@ class Result:
 class IdempotencyRequest:
     scoped_key: str
     request_hash: str
+    # This request's claim on the key: only it may turn the claim into a response or release it.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def idempotency_request(
@@ -54,18 +74,44 @@ def idempotency_request(
 
 
 def replay(services: Services, request: IdempotencyRequest | None) -> Result | None:
-    """The stored response for this key, if any; 409 when the key was used for another body."""
+    """The stored response for this key, if any; 409 when the key was used for another body,
+    409 "in progress" (with Retry-After) while another request holds a live claim on it."""
     if request is None:
         return None
     stored = services.store.idempotency.get(request.scoped_key)
-    if stored is None or stored.expiration < int(services.now().timestamp()):
+    now = services.now().timestamp()
+    if stored is None or stored.expiration < int(now):
         return None
     if stored.request_hash != request.request_hash:
         raise Conflict("this Idempotency-Key was already used with a different request")
+    if stored.state == IN_PROGRESS:
+        lapses_ms = stored.in_progress_expiration or 0
+        if stored.claim == request.token or lapses_ms <= now * 1000:
+            return None
+        remaining = math.ceil((lapses_ms - now * 1000) / 1000)
+        raise InProgress(
+            "a request with this Idempotency-Key is in progress; retry shortly",
+            retry_after=max(1, min(IN_PROGRESS_RETRY_SECONDS, remaining)),
+        )
     return Result(stored.status, stored.body, stored.headers, replayed=True)
 
 
+def _claim(services: Services, request: IdempotencyRequest) -> StoredResponse:
+    now = services.now().timestamp()
+    return StoredResponse(
+        key=request.scoped_key,
+        request_hash=request.request_hash,
+        status=0,
+        body={},
+        expiration=int(now) + services.settings.idempotency_ttl_seconds,
+        state=IN_PROGRESS,
+        in_progress_expiration=int(now * 1000) + services.settings.idempotency_in_progress_seconds * 1000,
+        claim=request.token,
+    )
+
+
 def to_store(services: Services, request: IdempotencyRequest | None, result: Result) -> StoredResponse | None:
+    """The response the action's transaction stores in place of this request's claim."""
     if request is None:
         return None
     return StoredResponse(
@@ -75,22 +121,44 @@ def to_store(services: Services, request: IdempotencyRequest | None, result: Res
         body=result.body,
         headers=result.headers,
         expiration=int(services.now().timestamp()) + services.settings.idempotency_ttl_seconds,
+        state=COMPLETED,
+        claim=request.token,
     )
 
 
 def commit_idempotently(
     services: Services, request: IdempotencyRequest | None, attempt: Callable[[], Result]
 ) -> Result:
-    """Run an attempt that stores its response under the Idempotency-Key in its own transaction.
+    """Replay, or claim the key and run an attempt that stores its response in its own transaction.
 
-    A concurrent request with the same key that committed first makes ours fail on the key's
-    condition: we then answer with its stored response, as a later retry would get.
+    The attempt runs (with retries on lost races) only while this request holds the claim; if
+    the claim was taken over meanwhile (this request outlived `in_progress_expiration`), the
+    commit fails on the key's condition and the other request's answer is given instead.
     """
+    if request is None:
+        return commit_with_retries(attempt)
+    replayed = replay(services, request)
+    if replayed:
+        return replayed
+    now = services.now()
+    if not services.store.idempotency.claim(_claim(services, request), now):
+        # Another request claimed or completed the key since we read it: its answer, or 409.
+        replayed = replay(services, request)
+        if replayed:
+            return replayed
+        raise InProgress(
+            "a request with this Idempotency-Key is in progress; retry shortly",
+            retry_after=IN_PROGRESS_RETRY_SECONDS,
+        )
     try:
         return commit_with_retries(attempt)
     except CommitConflict as conflict:
         if "idempotency" in conflict.reasons:
-            again = replay(services, request)
-            if again:
-                return again
+            replayed = replay(services, request)
+            if replayed:
+                return replayed
+        services.store.idempotency.release(request.scoped_key, request.token)
+        raise
+    except BaseException:
+        services.store.idempotency.release(request.scoped_key, request.token)
         raise

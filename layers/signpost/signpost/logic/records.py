@@ -9,7 +9,7 @@ from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
 from signpost.logic.disclosure import already_on_index, outcome_against
-from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
+from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
@@ -21,6 +21,7 @@ from signpost.logic.identity import (
 from signpost.logic.lookup import lookup
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder
+from signpost.logic.transfer_steps import open_transfer, withdraw_into
 from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.common import Outcome
 from signpost.models.domain import Changes, ChildRecord, CommitConflict
@@ -38,9 +39,6 @@ def register(
     caller.require(Action.MANAGE_RECORDS)
     if request.shielding is not None:
         caller.require(Action.MANAGE_SHIELDING)
-    replayed = replay(services, idempotency)
-    if replayed:
-        return replayed
     identity = identity_dict(request)
 
     def attempt() -> Result:
@@ -246,6 +244,7 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
                 "updated_at": now,
                 "version": record.version + 1,
                 "expires_at": int(expires.timestamp()),
+                "transfer": None,
             }
         )
         changes = Changes(put_children=[(closed, record.version)])
@@ -254,10 +253,21 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
         guard = nhs_index(services.indexer, open_identity(services.cipher, child_id, record.identity))
         if guard:
             changes.remove_nhs_guards.append((guard, child_id))
-        AuditTrail(services, caller).add(
-            changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value
-        )
+        trail = AuditTrail(services, caller)
+        trail.add(changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value)
+        _withdraw_open_transfer(services, caller, trail, changes, record)
         services.store.commit(changes)
         return view(services, closed)
 
     return commit_with_retries(attempt)
+
+
+def _withdraw_open_transfer(
+    services: Services, caller: Caller, trail: AuditTrail, changes: Changes, record: ChildRecord
+) -> None:
+    """A closed record cannot move: its open transfer is withdrawn in the closing transaction
+    (its clocks stop, the receiving organisation is told), so it never hangs open."""
+    marker = open_transfer(record)
+    transfer = services.store.transfers.get(str(marker["transfer_id"])) if marker else None
+    if transfer is not None and transfer.is_open:
+        withdraw_into(services, caller, trail, changes, transfer, reason="record_closed")

@@ -16,6 +16,7 @@ from signpost.matching import MatchConfig, load_match_config
 from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
 from signpost.models.security import RateWindow
+from signpost.models.transfers import Transfer
 from signpost.settings import Settings
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,6 +39,8 @@ class AuditReader(Protocol):
 
 class IdempotencyReader(Protocol):
     def get(self, idem_key: str) -> StoredResponse | None: ...
+    def claim(self, claim: StoredResponse, now: dt.datetime) -> bool: ...
+    def release(self, idem_key: str, token: str) -> None: ...
 
 
 class GuardReader(Protocol):
@@ -46,6 +49,10 @@ class GuardReader(Protocol):
 
 class RateLimitReader(Protocol):
     def window(self, subject: str) -> RateWindow: ...
+
+
+class TransferGetter(Protocol):
+    def get(self, transfer_id: str) -> Transfer | None: ...
 
 
 class DirectoryReader(Protocol):
@@ -66,6 +73,8 @@ class Store(Protocol):
     def guards(self) -> GuardReader: ...
     @property
     def rate_limits(self) -> RateLimitReader: ...
+    @property
+    def transfers(self) -> TransferGetter: ...
     def commit(self, changes: Changes) -> None: ...
 
 

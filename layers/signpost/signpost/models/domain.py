@@ -82,16 +82,19 @@ class OutboxIntent(BaseModel):
 
 
 class StoredResponse(BaseModel):
-    """What an Idempotency-Key replays."""
+    """What an Idempotency-Key replays; while its request runs, the claim on the key (INPROGRESS)."""
 
     model_config = ConfigDict(extra="ignore")
 
     key: str
     request_hash: str
-    status: int
+    status: int  # the HTTP status to replay (0 while in progress)
     body: dict[str, Any]
     headers: dict[str, str] = {}
-    expiration: int
+    expiration: int  # epoch seconds: after it the key may be used again (and TTL removes it)
+    state: str = "COMPLETED"  # INPROGRESS | COMPLETED
+    in_progress_expiration: int | None = None  # epoch ms: an INPROGRESS claim lapses after it
+    claim: str | None = None  # the claiming request's token: only it may complete or release the key
 
 
 @dataclass
