@@ -37,8 +37,8 @@ app = make_resolver(
         ("POST", "/v1/transfers/{transfer_id}/withdraw"): Action.MANAGE_RECORDS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1, max_length=64)]
-TransferId = Annotated[str, Path(min_length=1, max_length=64)]
+ChildId = Annotated[str, Path(min_length=1)]
+TransferId = Annotated[str, Path(min_length=1)]
 
 
 def _repository() -> DynamoTransfers:

@@ -17,12 +17,11 @@ from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retr
 from signpost.logic.search import tell_responsible
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
-from signpost.models.common import Outcome
+from signpost.models.common import MAX_ID_LENGTH, Outcome
 from signpost.models.domain import AuditEntry, Changes, ChildRecord
 from signpost.models.search import BreakGlassRequest, SearchResult
 
 SEARCH_ENTRY_SEQ = 0  # a search chain starts with the search itself
-MAX_ID_LENGTH = 128  # ids are opaque: a longer one cannot exist, and is a 404 like any other
 
 
 def break_glass(
