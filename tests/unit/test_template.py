@@ -43,6 +43,7 @@ ROUTES = {
     ("POST", "/v1/transfers/{transfer_id}/acknowledge"): "TransfersFunction",
     ("POST", "/v1/transfers/{transfer_id}/accept"): "TransfersFunction",
     ("POST", "/v1/transfers/{transfer_id}/decline"): "TransfersFunction",
+    ("POST", "/v1/transfers/{transfer_id}/withdraw"): "TransfersFunction",
     ("GET", "/v1/notifications"): "InboxFunction",
     ("POST", "/v1/notifications/{notification_id}/read"): "InboxFunction",
     ("GET", "/v1/organisations/{code}"): "InboxFunction",
