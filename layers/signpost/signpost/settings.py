@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     police_searches_per_hour: int = Field(default=20, alias="POLICE_SEARCHES_PER_HOUR")
     police_search_window_minutes: int = Field(default=60, ge=1, le=1440, alias="POLICE_SEARCH_WINDOW_MINUTES")
     closed_findable_days: int = Field(default=365, alias="CLOSED_FINDABLE_DAYS")
+    # Break-glass opens only a search this recent (and only what that search matched).
+    break_glass_window_hours: int = Field(default=24, ge=1, le=168, alias="BREAK_GLASS_WINDOW_HOURS")
     retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
     # How long a request's claim on its Idempotency-Key holds before another may take it over

@@ -65,6 +65,9 @@ def search(services: Services, caller: Caller, request: SearchRequest) -> Search
             details={
                 "children": [r.child_id for r in found.records],
                 "candidates_read": found.candidates_read,
+                # What break-glass may later reveal: the children shielded as this search saw
+                # them, with their responsible organisation then.
+                "shielded": {r.child_id: r.org for r in found.records if r.shielding is not None},
             },
         )
         disclose(
