@@ -410,7 +410,7 @@ def test_api_auth_and_stage(resources: dict[str, Any]) -> None:
     authorizer = auth["Authorizers"]["TokenAuthorizer"]
     assert refs(authorizer["FunctionArn"]) == {"AuthorizerFunction"}
     assert authorizer["FunctionPayloadType"] == "REQUEST"
-    assert authorizer["Identity"] == {"Headers": ["Authorization"], "ReauthorizeEvery": 300}
+    assert authorizer["Identity"]["Headers"] == ["Authorization"]
     assert props["TracingEnabled"] is True
     assert props["CacheClusterEnabled"] is False
     assert refs(props["AccessLogSetting"]["DestinationArn"]) == {"ApiAccessLogGroup"}
@@ -504,3 +504,15 @@ def test_sam_transform_succeeds_offline() -> None:
     }
     # checkov reads skips from Metadata: the translator must carry them to what it generates.
     assert transformed["RecordsFunction"]["Metadata"]["checkov"]["skip"]
+
+
+def test_authorizer_cache_ttl_is_at_most_a_minute_and_the_authorizer_knows_it(
+    resources: dict[str, Any],
+) -> None:
+    """A cached Allow outlives a deactivation or a token by at most the TTL: the authorizer is
+    told the TTL (AUTHORIZER_CACHE_SECONDS) so that it refuses tokens with less life left."""
+    identity = resources["SignpostApi"]["Properties"]["Auth"]["Authorizers"]["TokenAuthorizer"]["Identity"]
+    ttl = identity["ReauthorizeEvery"]
+    assert 0 < ttl <= 60
+    env = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["AUTHORIZER_CACHE_SECONDS"] == str(ttl)

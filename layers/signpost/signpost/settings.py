@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Inline JWKS (JSON). Used by the local stack, which has no HTTPS endpoint to fetch from.
     jwks_json: str = Field(default="", alias="JWKS_JSON")
     jwt_algorithms: str = Field(default="RS256", alias="JWT_ALGORITHMS")
+    # API Gateway's authorizer result cache (ReauthorizeEvery): a token with less life left is refused.
+    authorizer_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="AUTHORIZER_CACHE_SECONDS")
 
     # Policy
     # At most POLICE_SEARCHES_PER_HOUR police searches per practitioner in any sliding window of
