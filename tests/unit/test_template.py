@@ -458,6 +458,17 @@ def test_waf_protects_the_stage(resources: dict[str, Any]) -> None:
     assert refs(logging_config["LogDestinationConfigs"]) == {"WafLogGroup"}
 
 
+def test_waf_logs_redact_the_path_and_query_string_with_their_ids(resources: dict[str, Any]) -> None:
+    """WAF logs hold each request's URI and query: child, search and transfer ids must not be
+    there (nor the token, nor a Referer that would repeat the path)."""
+    redacted = resources["WebAclLogging"]["Properties"]["RedactedFields"]
+    assert {"UriPath": {}} in redacted
+    assert {"QueryString": {}} in redacted
+    headers = {f["SingleHeader"]["Name"].lower() for f in redacted if "SingleHeader" in f}
+    assert headers >= {"authorization", "referer"}
+    assert all(len(field) == 1 for field in redacted), "one part of the request per entry"
+
+
 # ------------------------------------------------------------------ async paths
 
 
