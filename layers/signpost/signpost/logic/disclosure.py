@@ -11,22 +11,25 @@ police search limit, and signposts with the same redaction as a search's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from signpost.authz import SENSITIVE_SERVICE_LABEL, Caller
 from signpost.errors import Conflict
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.identity import open_identity, to_match_identity
+from signpost.logic.identity import nhs_index, open_identity, to_match_identity
 from signpost.logic.matcher import decide
 from signpost.logic.rate_limit import commit_counted, police_quota
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
 from signpost.models.common import Outcome
-from signpost.models.domain import Changes, ChildRecord, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.search import SignpostOut
 
 __all__ = [
+    "GUARD_OWNERS",
     "already_on_index",
+    "commit_or_reveal",
     "disclose",
     "outcome_against",
     "reveal_existing",
@@ -155,3 +158,47 @@ def outcome_against(services: Services, identity: dict[str, Any], record: ChildR
     stored = to_match_identity(open_identity(services.cipher, record.child_id, record.identity))
     decision = decide(to_match_identity(identity), [stored], services.match_config)
     return Outcome.MATCH if decision.outcome == Outcome.MATCH else Outcome.POSSIBLE_MATCH
+
+
+def _nhs_guard_owner(services: Services, identity: dict[str, Any]) -> str | None:
+    guard = nhs_index(services.indexer, identity)
+    return services.store.guards.nhs_owner(guard) if guard else None
+
+
+# A guard conflict (the commit's failure reason) → who holds the guard for this identity.
+# Every unique key of an active record that a commit can collide on belongs here.
+GUARD_OWNERS: dict[str, Callable[[Services, dict[str, Any]], str | None]] = {
+    "nhs_guard": _nhs_guard_owner,
+}
+
+
+def commit_or_reveal(
+    services: Services,
+    caller: Caller,
+    changes: Changes,
+    identity: dict[str, Any],
+    *,
+    action: str,
+    detail: str,
+) -> None:
+    """Commit `changes`; if a guard on `identity` names another active record, that record has
+    been revealed: raise the 409 with its signposts, audited and notified like a search.
+
+    If the guard's holder is gone by the time it is read (closed meanwhile), the conflict is
+    a race: `conflict`, which commit_with_retries runs again.
+    """
+    try:
+        services.store.commit(changes)
+    except CommitConflict as conflict:
+        guards = [reason for reason in conflict.reasons if reason in GUARD_OWNERS]
+        if not guards or "idempotency" in conflict.reasons:
+            raise
+        guard = min(guards)
+        owner_id = GUARD_OWNERS[guard](services, identity)
+        owner = services.store.records.get_child(owner_id) if owner_id else None
+        if owner is None or owner.status != "active":
+            raise CommitConflict({"conflict"}) from conflict
+        outcome = outcome_against(services, identity, owner)
+        raise already_on_index(
+            services, caller, [owner], outcome, action=action, detail=detail, details={"guard": guard}
+        ) from conflict

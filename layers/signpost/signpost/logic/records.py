@@ -8,7 +8,7 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.disclosure import already_on_index, outcome_against
+from signpost.logic.disclosure import already_on_index, commit_or_reveal
 from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
@@ -24,7 +24,7 @@ from signpost.logic.signposts import organisation_or_placeholder
 from signpost.logic.transfer_steps import open_transfer, withdraw_into
 from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.common import Outcome
-from signpost.models.domain import Changes, ChildRecord, CommitConflict
+from signpost.models.domain import Changes, ChildRecord
 
 # Audit actions and answers of a registration or correction that meets an existing child.
 DUPLICATE = "register_duplicate"
@@ -80,38 +80,10 @@ def register(
             changes.add_nhs_guards.append((guard, child_id))
         AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
         changes.idempotency = to_store(services, idempotency, result)
-        _commit_guarded(services, caller, changes, identity, action=DUPLICATE, detail=ALREADY_EXISTS)
+        commit_or_reveal(services, caller, changes, identity, action=DUPLICATE, detail=ALREADY_EXISTS)
         return result
 
     return commit_idempotently(services, idempotency, attempt)
-
-
-def _commit_guarded(
-    services: Services,
-    caller: Caller,
-    changes: Changes,
-    identity: dict[str, Any],
-    *,
-    action: str,
-    detail: str,
-) -> None:
-    """Commit; if the NHS number's guard names another active record, that record has been
-    revealed: the 409 carries its signposts and is audited and notified like a search."""
-    try:
-        services.store.commit(changes)
-    except CommitConflict as conflict:
-        if "nhs_guard" not in conflict.reasons or "idempotency" in conflict.reasons:
-            raise
-        guard = nhs_index(services.indexer, identity)
-        owner_id = services.store.guards.nhs_owner(guard) if guard else None
-        owner = services.store.records.get_child(owner_id) if owner_id else None
-        if owner is None or owner.status != "active":
-            # The guard moved on since the commit (the other record closed): try again.
-            raise CommitConflict({"conflict"}) from conflict
-        outcome = outcome_against(services, identity, owner)
-        raise already_on_index(
-            services, caller, [owner], outcome, action=action, detail=detail, details={"guard": "nhs_number"}
-        ) from conflict
 
 
 def _own_record(services: Services, caller: Caller, child_id: str) -> ChildRecord:
@@ -191,7 +163,9 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
         AuditTrail(services, caller).add(
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
-        _commit_guarded(services, caller, changes, identity, action=UPDATE_DUPLICATE, detail=NHS_NUMBER_TAKEN)
+        commit_or_reveal(
+            services, caller, changes, identity, action=UPDATE_DUPLICATE, detail=NHS_NUMBER_TAKEN
+        )
         return view(services, updated)
 
     return commit_with_retries(attempt)
