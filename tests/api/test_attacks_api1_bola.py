@@ -204,6 +204,12 @@ CASES = [
         body=lambda w: {"reason": "other"},
     ),
     Case(
+        "withdraw camden→birmingham transfer",
+        "POST",
+        lambda w: f"/v1/transfers/{w.transfer}/withdraw",
+        owner_only("E09000007"),  # the sending organisation; re-sent, the first response again
+    ),
+    Case(
         "mark camden's notification read",
         "POST",
         lambda w: f"/v1/notifications/{w.camden_notification}/read",
