@@ -57,7 +57,6 @@ def authorise(
     directory: DirectoryRepository,
     *,
     cache_seconds: int = 0,
-    now: float | None = None,
 ) -> Caller:
     """The caller behind a valid token of an active organisation, or :class:`Denied`.
 
@@ -71,7 +70,7 @@ def authorise(
         claims = verifier.verify(header[len(_BEARER) :].strip())
     except InvalidToken as exc:
         raise Denied(exc.reason) from None
-    if claims.expires_at - (time.time() if now is None else now) < cache_seconds:
+    if claims.expires_at - time.time() < cache_seconds:
         raise Denied("expires_within_cache")
     org = directory.get(claims.org)
     if org is None:

@@ -15,9 +15,9 @@ stored by the action's own transaction (with the record, audit and outbox), not 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,15 +85,17 @@ def replay(services: Services, request: IdempotencyRequest | None) -> Result | N
     if stored.request_hash != request.request_hash:
         raise Conflict("this Idempotency-Key was already used with a different request")
     if stored.state == IN_PROGRESS:
-        lapses_ms = stored.in_progress_expiration or 0
-        if stored.claim == request.token or lapses_ms <= now * 1000:
-            return None
-        remaining = math.ceil((lapses_ms - now * 1000) / 1000)
-        raise InProgress(
-            "a request with this Idempotency-Key is in progress; retry shortly",
-            retry_after=max(1, min(IN_PROGRESS_RETRY_SECONDS, remaining)),
-        )
+        if stored.claim == request.token or (stored.in_progress_expiration or 0) <= now * 1000:
+            return None  # our own claim, or one that lapsed: this request may (re)claim the key
+        raise _in_progress()
     return Result(stored.status, stored.body, stored.headers, replayed=True)
+
+
+def _in_progress() -> InProgress:
+    return InProgress(
+        "a request with this Idempotency-Key is in progress; retry shortly",
+        retry_after=IN_PROGRESS_RETRY_SECONDS,
+    )
 
 
 def _claim(services: Services, request: IdempotencyRequest) -> StoredResponse:
@@ -146,10 +148,7 @@ def commit_idempotently(
         replayed = replay(services, request)
         if replayed:
             return replayed
-        raise InProgress(
-            "a request with this Idempotency-Key is in progress; retry shortly",
-            retry_after=IN_PROGRESS_RETRY_SECONDS,
-        )
+        raise _in_progress()
     try:
         return commit_with_retries(attempt)
     except CommitConflict as conflict:
@@ -157,8 +156,15 @@ def commit_idempotently(
             replayed = replay(services, request)
             if replayed:
                 return replayed
-        services.store.idempotency.release(request.scoped_key, request.token)
+        _release(services, request)
         raise
     except BaseException:
-        services.store.idempotency.release(request.scoped_key, request.token)
+        _release(services, request)
         raise
+
+
+def _release(services: Services, request: IdempotencyRequest) -> None:
+    """Give the key back after a failure; a claim that cannot be released lapses by itself
+    (`in_progress_expiration`), so the request's own error is what the caller gets."""
+    with contextlib.suppress(Exception):
+        services.store.idempotency.release(request.scoped_key, request.token)
