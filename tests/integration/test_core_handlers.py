@@ -35,6 +35,13 @@ CHILD = {
     "nhs_number": "9434765870",
     "postcode": "e8 1dy",
 }
+OTHER_CHILD = {
+    "given_names": "Tom",
+    "family_name": "Other",
+    "date_of_birth": "2014-02-02",
+    "categories": ["child_in_need"],
+    "review_by": REVIEW_BY,
+}
 IDENTITY_VALUES = ("Zofia", "Wiśniewska", "Hart", "2013-09-30", "9434765870", "E8 1DY")
 
 
@@ -173,14 +180,7 @@ def test_idempotency_key_replay_and_conflict(aws):
     again = _register(headers={"Idempotency-Key": "camden-0001"})
     assert first.status == again.status == 201
     assert again.json() == first.json()
-    other = {
-        "given_names": "Tom",
-        "family_name": "Other",
-        "date_of_birth": "2014-02-02",
-        "categories": ["child_in_need"],
-        "review_by": REVIEW_BY,
-    }
-    clash = _register(other, headers={"Idempotency-Key": "camden-0001"})
+    clash = _register(OTHER_CHILD, headers={"Idempotency-Key": "camden-0001"})
     assert clash.status == 409
     assert sum(1 for i in _items(aws, "RecordsTable") if i["sk"]["S"] == "RECORD") == 1
 
@@ -197,14 +197,7 @@ def test_idempotency_gaps_an_expired_key_still_in_the_table_is_a_new_request_not
     [stored] = _idempotency_items(aws)
     past = int(dt.datetime.now(dt.UTC).timestamp()) - 60
     client.put_item(TableName=aws.tables["IdempotencyTable"], Item={**stored, "expiration": {"N": str(past)}})
-    other = {
-        "given_names": "Tom",
-        "family_name": "Other",
-        "date_of_birth": "2014-02-02",
-        "categories": ["child_in_need"],
-        "review_by": REVIEW_BY,
-    }
-    again = _register(other, headers={"Idempotency-Key": "camden-0002"})
+    again = _register(OTHER_CHILD, headers={"Idempotency-Key": "camden-0002"})
     assert again.status == 201, again.body
     assert again.json()["child_id"] != first.json()["child_id"]
     [stored] = _idempotency_items(aws)

@@ -44,21 +44,29 @@ def test_idempotency_gaps_an_expired_key_not_yet_deleted_by_ttl_is_a_new_request
     assert len(store.records.children) == 2
 
 
-def test_idempotency_gaps_a_retry_while_the_first_is_in_flight_gets_409_in_progress_and_no_audit():
-    services, store, _, _ = make_services(NOW)
+def _in_flight(store, rival):
+    """Run `rival` (expecting a Conflict) while the first request is between claim and commit;
+    the Conflicts it raised are collected in the list returned."""
     real_commit = store.commit
-    retried = []
+    seen: list[Conflict] = []
 
-    def commit_with_a_retry_in_flight(changes):
-        if changes.idempotency is not None and not retried:
-            with pytest.raises(InProgress) as busy:
-                _register(services)  # the client's retry arrives before the first commit lands
-            retried.append(busy.value)
+    def commit_with_a_rival_in_flight(changes):
+        if changes.idempotency is not None and not seen:
+            with pytest.raises(Conflict) as refused:
+                rival()
+            seen.append(refused.value)
         return real_commit(changes)
 
-    store.commit = commit_with_a_retry_in_flight
+    store.commit = commit_with_a_rival_in_flight
+    return seen
+
+
+def test_idempotency_gaps_a_retry_while_the_first_is_in_flight_gets_409_in_progress_and_no_audit():
+    services, store, _, _ = make_services(NOW)
+    retried = _in_flight(store, lambda: _register(services))  # the client's retry, before the commit
     first = _register(services)
     [busy] = retried
+    assert isinstance(busy, InProgress)
     assert busy.status == 409
     assert 1 <= busy.retry_after <= services.settings.idempotency_in_progress_seconds
     assert _all_actions(store) == ["register"], "the retry left no register_duplicate entry"
@@ -104,17 +112,7 @@ def test_idempotency_gaps_a_claim_abandoned_by_a_crashed_request_lapses():
 
 def test_idempotency_gaps_the_same_key_with_another_body_while_in_flight_is_409_not_in_progress():
     services, store, _, _ = make_services(NOW)
-    real_commit = store.commit
-    seen = []
-
-    def commit_with_a_rival(changes):
-        if changes.idempotency is not None and not seen:
-            with pytest.raises(Conflict) as refused:
-                _register(services, identity=OLIVER)
-            seen.append(refused.value)
-        return real_commit(changes)
-
-    store.commit = commit_with_a_rival
+    seen = _in_flight(store, lambda: _register(services, identity=OLIVER))
     _register(services)
     [refused] = seen
     assert not isinstance(refused, InProgress)

@@ -173,20 +173,14 @@ def _clocks(transfer: Transfer) -> list[TransferClock]:
     ]
 
 
-def _addressed_to_caller(transfers: TransferReader, caller: Caller, transfer_id: str) -> Transfer:
-    """The transfer, if the caller's organisation receives it; otherwise 404 as if absent."""
+def _addressed_to_caller(
+    transfers: TransferReader, caller: Caller, transfer_id: str, *, sender: bool = False
+) -> Transfer:
+    """The transfer, if the caller's organisation receives it (or, `sender`, sent it);
+    otherwise 404 as if absent."""
     caller.require(Action.MANAGE_RECORDS)
     transfer = transfers.get(transfer_id)
-    if transfer is None or transfer.to_org != caller.org:
-        raise NotFound("no such transfer")
-    return transfer
-
-
-def _sent_by_caller(transfers: TransferReader, caller: Caller, transfer_id: str) -> Transfer:
-    """The transfer, if the caller's organisation sent it; otherwise 404 as if absent."""
-    caller.require(Action.MANAGE_RECORDS)
-    transfer = transfers.get(transfer_id)
-    if transfer is None or transfer.from_org != caller.org:
+    if transfer is None or (transfer.from_org if sender else transfer.to_org) != caller.org:
         raise NotFound("no such transfer")
     return transfer
 
@@ -319,7 +313,7 @@ def withdraw(services: Services, transfers: TransferReader, caller: Caller, tran
     """The sending organisation takes back an open transfer; the receiving one is told."""
 
     def attempt() -> TransferView:
-        transfer = _sent_by_caller(transfers, caller, transfer_id)
+        transfer = _addressed_to_caller(transfers, caller, transfer_id, sender=True)
         if transfer.status == TransferStatus.WITHDRAWN:
             return _first_response(transfer)
         if not transfer.is_open:
