@@ -11,9 +11,10 @@ police search limit, and signposts with the same redaction as a search's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from signpost.audit_chain import ChainHead
 from signpost.authz import SENSITIVE_SERVICE_LABEL, Caller
 from signpost.errors import Conflict
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
@@ -112,18 +113,23 @@ def reveal_existing(
     *,
     action: str,
     details: dict[str, Any] | None = None,
+    heads: Mapping[str, ChainHead] | None = None,
 ) -> list[SignpostOut]:
     """Tell the caller that `records` exist: audit, notify and count it like a search, in one
     commit, and return the signposts (shielded children and police redacted as in a search).
 
+    `heads`: the children's chain heads if the lookup has just read them (a retry reads afresh).
     A police practitioner over the search limit is refused (429) and nothing is revealed.
     """
+    fresh = dict(heads or {})
 
     def record(changes: Changes) -> None:
+        trail = AuditTrail(services, caller, fresh)
+        fresh.clear()
         disclose(
             services,
             caller,
-            AuditTrail(services, caller),
+            trail,
             changes,
             records,
             outcome=outcome,
@@ -144,9 +150,12 @@ def already_on_index(
     action: str,
     detail: str,
     details: dict[str, Any] | None = None,
+    heads: Mapping[str, ChainHead] | None = None,
 ) -> Conflict:
     """The 409 for "this child already exists": revealed (audited, notified) with its signposts."""
-    signposts = reveal_existing(services, caller, records, outcome, action=action, details=details)
+    signposts = reveal_existing(
+        services, caller, records, outcome, action=action, details=details, heads=heads
+    )
     return Conflict(
         detail, extra={"signposts": [s.model_dump(mode="json", exclude_none=True) for s in signposts]}
     )
@@ -162,7 +171,7 @@ def outcome_against(services: Services, identity: dict[str, Any], record: ChildR
 
 def _nhs_guard_owner(services: Services, identity: dict[str, Any]) -> str | None:
     guard = nhs_index(services.indexer, identity)
-    return services.store.guards.nhs_owner(guard) if guard else None
+    return services.store.guard_owners.nhs_owner(guard) if guard else None
 
 
 # A guard conflict (the commit's failure reason) → who holds the guard for this identity.
@@ -180,15 +189,17 @@ def commit_or_reveal(
     *,
     action: str,
     detail: str,
+    commit: Callable[[Changes], None] | None = None,
 ) -> None:
-    """Commit `changes`; if a guard on `identity` names another active record, that record has
-    been revealed: raise the 409 with its signposts, audited and notified like a search.
+    """Commit `changes` (through `commit`, if given); if a guard on `identity` names another
+    active record, that record has been revealed: raise the 409 with its signposts, audited and
+    notified like a search.
 
     If the guard's holder is gone by the time it is read (closed meanwhile), the conflict is
     a race: `conflict`, which commit_with_retries runs again.
     """
     try:
-        services.store.commit(changes)
+        (commit or services.store.commit)(changes)
     except CommitConflict as conflict:
         guards = [reason for reason in conflict.reasons if reason in GUARD_OWNERS]
         if not guards or "idempotency" in conflict.reasons:

@@ -8,15 +8,17 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.blocks import FullBlocks, close_blocks, correct_blocks, guard_identity, register_blocks
 from signpost.logic.disclosure import already_on_index, commit_or_reveal
 from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
+    identity_guard,
     nhs_index,
     open_identity,
-    record_indexes,
     seal,
+    write_version,
 )
 from signpost.logic.lookup import lookup
 from signpost.logic.services import Services
@@ -40,16 +42,27 @@ def register(
     if request.shielding is not None:
         caller.require(Action.MANAGE_SHIELDING)
     identity = identity_dict(request)
+    guard = identity_guard(services.indexer, identity, write_version(services.settings))
+    full = FullBlocks()
 
     def attempt() -> Result:
-        existing = lookup(services, identity, active_only=True)
+        # Blocks and the identity guard in one strongly consistent read: a registration of this
+        # child committed a moment ago is seen here, and one committing meanwhile fails our guard.
+        existing = lookup(services, identity, active_only=True, guard=guard)
         if existing.outcome == Outcome.MATCH:
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
             raise already_on_index(
-                services, caller, existing.records, Outcome.MATCH, action=DUPLICATE, detail=ALREADY_EXISTS
+                services,
+                caller,
+                existing.records,
+                Outcome.MATCH,
+                action=DUPLICATE,
+                detail=ALREADY_EXISTS,
+                heads=existing.heads,
             )
         now = services.now()
         child_id = services.new_id()
+        changes = Changes()
         record = ChildRecord(
             child_id=child_id,
             org=caller.org,
@@ -62,6 +75,7 @@ def register(
             updated_at=now,
             since=services.today(),
             identity=seal(services.cipher, child_id, identity),
+            blocks=register_blocks(services, changes, child_id, identity, full),
         )
         org = organisation_or_placeholder(services.store.directory, caller.org)
         body = ChildCreated(
@@ -73,14 +87,25 @@ def register(
             created_at=now,
         ).model_dump(mode="json")
         result = Result(201, body, {"Location": f"/v1/children/{child_id}"})
-        changes = Changes(put_children=[(record, None)])
-        changes.add_indexes = [(child_id, bix) for bix in sorted(record_indexes(services.indexer, identity))]
-        guard = nhs_index(services.indexer, identity)
-        if guard:
-            changes.add_nhs_guards.append((guard, child_id))
-        AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
+        changes.put_children.append((record, None))
+        guard_identity(services, changes, identity, seen=existing.guard)
+        nhs_guard = nhs_index(services.indexer, identity)
+        if nhs_guard:
+            changes.add_nhs_guards.append((nhs_guard, child_id))
+        # A new child id starts its chain (were it taken, the head's condition would fail the commit).
+        AuditTrail(services, caller).add(
+            changes, child_chain(child_id), "register", new_chain=True, child_id=child_id
+        )
         changes.idempotency = to_store(services, idempotency, result)
-        commit_or_reveal(services, caller, changes, identity, action=DUPLICATE, detail=ALREADY_EXISTS)
+        commit_or_reveal(
+            services,
+            caller,
+            changes,
+            identity,
+            action=DUPLICATE,
+            detail=ALREADY_EXISTS,
+            commit=lambda done: full.commit(services, done),
+        )
         return result
 
     return commit_idempotently(services, idempotency, attempt)
@@ -132,6 +157,7 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
     fields = request.model_fields_set
     if "shielding" in fields:
         caller.require(Action.MANAGE_SHIELDING)
+    full = FullBlocks()
 
     def attempt() -> ChildView:
         record = _own_record(services, caller, child_id)
@@ -157,14 +183,20 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
             for required in ("given_names", "family_name", "date_of_birth"):
                 if required in identity_changes and identity_changes[required] is None:
                     raise _null_field(required)
-            identity = _correct_identity(services, record, identity_changes, updates, changes)
+            identity = _correct_identity(services, record, identity_changes, updates, changes, full=full)
         updated = record.model_copy(update=updates)
         changes.put_children.append((updated, record.version))
         AuditTrail(services, caller).add(
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
         commit_or_reveal(
-            services, caller, changes, identity, action=UPDATE_DUPLICATE, detail=NHS_NUMBER_TAKEN
+            services,
+            caller,
+            changes,
+            identity,
+            action=UPDATE_DUPLICATE,
+            detail=NHS_NUMBER_TAKEN,
+            commit=lambda done: full.commit(services, done),
         )
         return view(services, updated)
 
@@ -183,17 +215,19 @@ def _correct_identity(
     identity_changes: dict[str, Any],
     updates: dict[str, Any],
     changes: Changes,
+    *,
+    full: FullBlocks,
 ) -> dict[str, Any]:
-    """Re-seal the corrected identity and move its indexes and NHS guard; returns the new identity."""
+    """Re-seal the corrected identity and move its blocks and guards; returns the new identity."""
     old = open_identity(services.cipher, record.child_id, record.identity)
     new = {**old, **identity_changes}
     if new.get("other_names") is None:
         new["other_names"] = []
     updates["identity"] = seal(services.cipher, record.child_id, new)
-    old_indexes = services.store.records.indexes_of(record.child_id)
-    new_indexes = record_indexes(services.indexer, new)
-    changes.add_indexes = [(record.child_id, b) for b in sorted(new_indexes - old_indexes)]
-    changes.remove_indexes = [(record.child_id, b) for b in sorted(old_indexes - new_indexes)]
+    updates["blocks"] = correct_blocks(services, changes, record, new, full)
+    version = write_version(services.settings)
+    if identity_guard(services.indexer, old, version) != identity_guard(services.indexer, new, version):
+        guard_identity(services, changes, new, seen=None)  # a registration racing this one retries
     old_guard, new_guard = nhs_index(services.indexer, old), nhs_index(services.indexer, new)
     if old_guard != new_guard:
         if old_guard:
@@ -222,8 +256,7 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
             }
         )
         changes = Changes(put_children=[(closed, record.version)])
-        # Blind indexes stay (a closed record is findable for a year) but expire with the record.
-        changes.add_indexes = [(child_id, b) for b in sorted(services.store.records.indexes_of(child_id))]
+        close_blocks(changes, closed)  # findable for a while; the clock delists it then
         guard = nhs_index(services.indexer, open_identity(services.cipher, child_id, record.identity))
         if guard:
             changes.remove_nhs_guards.append((guard, child_id))
