@@ -54,16 +54,6 @@ class Conflict(SignpostError):
     title = "Conflict"
 
 
-class InProgress(Conflict):
-    """The same Idempotency-Key is being processed by another request: retry shortly."""
-
-    title = "Request in progress"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-
 class UnsupportedMediaType(SignpostError):
     status = 415
     title = "Unsupported media type"

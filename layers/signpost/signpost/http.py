@@ -19,7 +19,6 @@ from signpost.authz import Action, Caller
 from signpost.errors import (
     BadRequest,
     Forbidden,
-    InProgress,
     SignpostError,
     TooManyRequests,
     UnsupportedMediaType,
@@ -181,8 +180,8 @@ def make_resolver(
             extra["errors"] = exc.errors
         return problem_response(exc.status, exc.title, exc.detail, **extra)
 
-    @app.exception_handler([TooManyRequests, InProgress])
-    def _retry_later(exc: TooManyRequests | InProgress) -> Response[str]:
+    @app.exception_handler(TooManyRequests)
+    def _too_many(exc: TooManyRequests) -> Response[str]:
         return problem_response(exc.status, exc.title, exc.detail, retry_after=exc.retry_after)
 
     @app.exception_handler(SignpostError)

@@ -47,11 +47,6 @@ class Settings(BaseSettings):
     break_glass_window_hours: int = Field(default=24, ge=1, le=168, alias="BREAK_GLASS_WINDOW_HOURS")
     retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
-    # How long a request's claim on its Idempotency-Key holds before another may take it over
-    # (a request that died mid-way): longer than any function's timeout.
-    idempotency_in_progress_seconds: int = Field(
-        default=30, ge=1, le=900, alias="IDEMPOTENCY_IN_PROGRESS_SECONDS"
-    )
     max_candidates: int = Field(default=50, alias="MAX_CANDIDATES")
 
     # Blind-index key scheme versions (matching/key_scheme.py): the one new keys are written with

@@ -127,33 +127,11 @@ class FakeAudit:
 
 
 class FakeIdempotency:
-    """Claims and responses with the conditions of dal/idempotency.py (expired items stay, as
-    TTL deletes lazily)."""
-
     def __init__(self) -> None:
         self.items: dict[str, StoredResponse] = {}
 
     def get(self, idem_key: str) -> StoredResponse | None:
         return self.items.get(idem_key)
-
-    def claim(self, claim: StoredResponse, now: dt.datetime) -> bool:
-        current = self.items.get(claim.key)
-        free = (
-            current is None
-            or current.expiration < int(now.timestamp())
-            or (
-                current.state == "INPROGRESS"
-                and (current.in_progress_expiration or 0) < int(now.timestamp() * 1000)
-            )
-        )
-        if free:
-            self.items[claim.key] = claim
-        return free
-
-    def release(self, idem_key: str, token: str) -> None:
-        current = self.items.get(idem_key)
-        if current is not None and current.claim == token and current.state == "INPROGRESS":
-            del self.items[idem_key]
 
 
 class FakeGuards:
@@ -228,9 +206,9 @@ class FakeStore:
         for entry in changes.audit:
             if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
                 failed.add("audit_chain")
-        if changes.idempotency:
+        if changes.idempotency:  # free, or a response expired (and not yet deleted by TTL)
             held = self.idempotency.items.get(changes.idempotency.key)
-            if held is None or held.claim != changes.idempotency.claim:
+            if held is not None and held.expiration >= (changes.idempotency.written_at or 0):
                 failed.add("idempotency")
         for chain in {e.chain for e in changes.audit}:
             first = min(e.seq for e in changes.audit if e.chain == chain)

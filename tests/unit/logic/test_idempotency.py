@@ -1,17 +1,17 @@
 """Idempotency-Key semantics (after Powertools' idempotency utility, with the action's own
-transaction storing the response): a key is claimed (INPROGRESS) before the action runs, the
-action's commit turns the claim into the stored response, and a failure releases it."""
+transaction storing the response): a retry gets the first response - also while the first is
+still in flight - never a 500, never a spurious duplicate."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from signpost.errors import Conflict, InProgress
-from signpost.logic import records
+from signpost.errors import Conflict
+from signpost.logic import records, transfers
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.children import RegisterRequest
-from signpost.models.domain import StoredResponse
+from signpost.models.transfers import TransferRequest
 
 from tests.unit.logic.conftest import AMELIA, CAMDEN, HACKNEY, OLIVER, register_body
 from tests.unit.logic.fakes import make_services
@@ -25,6 +25,20 @@ def _register(services, who=CAMDEN, identity=AMELIA, key="key-1"):
     return records.register(services, who, RegisterRequest.model_validate(body), idem)
 
 
+def _read_once_before_the_first_commit(store) -> None:
+    """The retry's first read of its key happened while the first request was in flight."""
+    real_get = store.idempotency.get
+    stale = [True]
+
+    def read(key):
+        if stale:
+            stale.pop()
+            return None
+        return real_get(key)
+
+    store.idempotency.get = read
+
+
 def _all_actions(store) -> list[str]:
     return [e.action for chain in store.audit.chains.values() for e in chain]
 
@@ -32,7 +46,7 @@ def _all_actions(store) -> list[str]:
 def test_idempotency_gaps_an_expired_key_not_yet_deleted_by_ttl_is_a_new_request_not_a_500():
     services, store, _, _ = make_services(NOW)
     first = _register(services)
-    stored = store.idempotency.items[next(iter(store.idempotency.items))]
+    [stored] = store.idempotency.items.values()
     # A day and a bit later: past `expiration`, but DynamoDB's TTL deletes lazily (up to days).
     later = NOW + dt.timedelta(seconds=services.settings.idempotency_ttl_seconds + 60)
     services.now = lambda: later
@@ -42,78 +56,67 @@ def test_idempotency_gaps_an_expired_key_not_yet_deleted_by_ttl_is_a_new_request
     assert not again.replayed
     assert again.body["child_id"] != first.body["child_id"]
     assert len(store.records.children) == 2
+    [stored] = store.idempotency.items.values()
+    assert stored.body == again.body
 
 
-def _in_flight(store, rival):
-    """Run `rival` (expecting a Conflict) while the first request is between claim and commit;
-    the Conflicts it raised are collected in the list returned."""
-    real_commit = store.commit
-    seen: list[Conflict] = []
-
-    def commit_with_a_rival_in_flight(changes):
-        if changes.idempotency is not None and not seen:
-            with pytest.raises(Conflict) as refused:
-                rival()
-            seen.append(refused.value)
-        return real_commit(changes)
-
-    store.commit = commit_with_a_rival_in_flight
-    return seen
-
-
-def test_idempotency_gaps_a_retry_while_the_first_is_in_flight_gets_409_in_progress_and_no_audit():
+def test_idempotency_gaps_a_retry_that_meets_the_first_requests_record_gets_its_response_not_a_duplicate():
+    """The retry read the key before the first request committed, and its lookup after: it finds
+    the first request's own child. It answers the first response - no 409, no audit entry."""
     services, store, _, _ = make_services(NOW)
-    retried = _in_flight(store, lambda: _register(services))  # the client's retry, before the commit
     first = _register(services)
-    [busy] = retried
-    assert isinstance(busy, InProgress)
-    assert busy.status == 409
-    assert 1 <= busy.retry_after <= services.settings.idempotency_in_progress_seconds
-    assert _all_actions(store) == ["register"], "the retry left no register_duplicate entry"
-    assert store.outbox == []
-    # Once the first has committed, the retry gets its response.
+    _read_once_before_the_first_commit(store)
+    commits, outbox = store.commits, len(store.outbox)
     again = _register(services)
     assert again.replayed
-    assert again.body == first.body
+    assert (again.status, again.body) == (201, first.body)
+    assert _all_actions(store) == ["register"], "no register_duplicate for its own record"
+    assert (store.commits, len(store.outbox)) == (commits, outbox)
+
+
+def test_idempotency_gaps_a_retry_that_commits_while_the_first_is_in_flight_answers_one_response():
+    """Both run to their commit: one commits, the other fails on the key and replays it."""
+    services, store, _, _ = make_services(NOW)
+    answers = []
+    store.before_next_commit = lambda: answers.append(_register(services))  # the retry, mid-flight
+    first = _register(services)
+    [retry] = answers
+    assert (first.status, first.body) == (retry.status, retry.body)
+    assert first.replayed != retry.replayed  # exactly one of them committed
+    assert len(store.records.children) == 1
     assert _all_actions(store) == ["register"]
 
 
-def test_idempotency_gaps_a_retry_of_a_duplicate_after_the_first_finished_replays_nothing_stale():
-    """A 409 is not stored (as in Powertools): the key is released, and a retry runs again."""
+def test_idempotency_gaps_a_refused_request_is_not_stored_and_its_retry_runs_again():
+    """A 409 is not stored (as in Powertools): a retry runs again, and reveals again."""
     services, store, _, _ = make_services(NOW)
     _register(services, key=None)
     for _ in range(2):
         with pytest.raises(Conflict):
             _register(services, who=HACKNEY, key="hackney-1")
-    assert not [s for s in store.idempotency.items.values() if s.state == "INPROGRESS"]
+    assert not store.idempotency.items
     assert _all_actions(store).count("register_duplicate") == 2
 
 
-def test_idempotency_gaps_a_claim_abandoned_by_a_crashed_request_lapses():
+def test_idempotency_gaps_the_same_key_with_another_body_is_409():
     services, store, _, _ = make_services(NOW)
-    idem = idempotency_request(CAMDEN, "key-1", "register", register_body(AMELIA))
-    assert idem is not None
-    store.idempotency.items[idem.scoped_key] = StoredResponse(
-        key=idem.scoped_key,
-        request_hash=idem.request_hash,
-        status=0,
-        body={},
-        expiration=int(NOW.timestamp()) + 86_400,
-        state="INPROGRESS",
-        in_progress_expiration=int(NOW.timestamp() * 1000) + 5_000,
-        claim="a-request-that-died",
-    )
-    with pytest.raises(InProgress) as busy:
-        _register(services)
-    assert busy.value.retry_after == 1
-    services.now = lambda: NOW + dt.timedelta(seconds=6)
-    assert _register(services).status == 201
-
-
-def test_idempotency_gaps_the_same_key_with_another_body_while_in_flight_is_409_not_in_progress():
-    services, store, _, _ = make_services(NOW)
-    seen = _in_flight(store, lambda: _register(services, identity=OLIVER))
     _register(services)
-    [refused] = seen
-    assert not isinstance(refused, InProgress)
-    assert "different request" in (refused.detail or "")
+    with pytest.raises(Conflict) as refused:
+        _register(services, identity=OLIVER)
+    assert "different request" in (refused.value.detail or "")
+    assert len(store.records.children) == 1
+
+
+def test_idempotency_gaps_a_transfer_retry_that_meets_its_own_open_transfer_replays_it():
+    """Not a 409 "this child already has an open transfer" about the request's own transfer."""
+    services, store, _, _ = make_services(NOW)
+    child_id = _register(services, key=None).body["child_id"]
+    body = TransferRequest.model_validate(
+        {"to_org": "E09000012", "reason": "family_moved", "move_date": NOW.date().isoformat()}
+    )
+    idem = idempotency_request(CAMDEN, "move-1", f"transfer:{child_id}", body.model_dump(mode="json"))
+    first = transfers.request_transfer(services, CAMDEN, child_id, body, idem)
+    _read_once_before_the_first_commit(store)
+    again = transfers.request_transfer(services, CAMDEN, child_id, body, idem)
+    assert again.replayed
+    assert (again.status, again.body) == (201, first.body)

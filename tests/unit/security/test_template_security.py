@@ -103,19 +103,3 @@ def test_gateway_answers_carry_the_security_headers(resources: dict[str, Any]) -
     for kind, response in responses.items():
         headers = response.get("ResponseParameters", {}).get("Headers", {})
         assert {"X-Content-Type-Options", "Cache-Control", "Strict-Transport-Security"} <= set(headers), kind
-
-
-def test_idempotency_gaps_key_claims_can_be_released_by_the_functions_that_take_them():
-    """A failed request deletes its claim (dal/idempotency.py): only records and transfers may."""
-    resources = load_template(TEMPLATE)["Resources"]
-    for role in ("RecordsRole", "TransfersRole"):
-        [statement] = [
-            s
-            for p in resources[role]["Properties"]["Policies"]
-            for s in p["PolicyDocument"]["Statement"]
-            if s.get("Sid") == "Idempotency"
-        ]
-        assert set(statement["Action"]) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
-    for role in ("SearchRole", "InboxRole", "NotifierRole", "ClockRole"):
-        text = str(resources[role]["Properties"]["Policies"])
-        assert "IdempotencyTable" not in text

@@ -1,26 +1,15 @@
-"""Idempotency table: claims on Idempotency-Keys and the responses they replay (TTL `expiration`).
+"""Idempotency table: stored responses for Idempotency-Key replays (TTL `expiration`).
 
-The item's life follows Powertools' idempotency utility: a conditional put claims the key
-(INPROGRESS, with `in_progress_expiration` in epoch ms), the action's own transaction
-replaces the claim with the response (COMPLETED) on condition the claim is still its own,
-and a failed request deletes its claim.
+A response is put in the action's own transaction on condition that the key is free or its
+response has expired: DynamoDB's TTL deletes lazily, so an expired item may still be there.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from signpost.dal.clients import dynamodb, from_item, to_item
 from signpost.models.domain import StoredResponse
-
-# The key is free, its response expired (TTL deletion is lazy), or a claim lapsed.
-CLAIM_CONDITION = (
-    "attribute_not_exists(id) OR expiration < :now"
-    " OR (#state = :in_progress AND in_progress_expiration < :now_ms)"
-)
 
 
 def stored_item(response: StoredResponse) -> dict[str, Any]:
@@ -29,21 +18,17 @@ def stored_item(response: StoredResponse) -> dict[str, Any]:
     return to_item(values)
 
 
-def completion_put(table: str, response: StoredResponse) -> dict[str, Any]:
-    """The TransactWriteItems `Put` that turns this request's claim into its response."""
+def response_put(table: str, response: StoredResponse) -> dict[str, Any]:
+    """The TransactWriteItems `Put` that stores the response, unless the key holds a live one."""
+    written = response.written_at if response.written_at is not None else 0
     return {
         "Put": {
             "TableName": table,
             "Item": stored_item(response),
-            "ConditionExpression": "#claim = :claim",
-            "ExpressionAttributeNames": {"#claim": "claim"},
-            "ExpressionAttributeValues": {":claim": {"S": response.claim or ""}},
+            "ConditionExpression": "attribute_not_exists(id) OR expiration < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(written)}},
         }
     }
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class DynamoIdempotency:
@@ -57,37 +42,3 @@ class DynamoIdempotency:
         values = from_item(resp["Item"])
         values["key"] = values.pop("id")
         return StoredResponse.model_validate(values)
-
-    def claim(self, claim: StoredResponse, now: dt.datetime) -> bool:
-        """Claim the key for one request (False: another request holds or completed it)."""
-        try:
-            dynamodb().put_item(
-                TableName=self.table,
-                Item=stored_item(claim),
-                ConditionExpression=CLAIM_CONDITION,
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":now": {"N": str(int(now.timestamp()))},
-                    ":now_ms": {"N": str(int(now.timestamp() * 1000))},
-                    ":in_progress": {"S": "INPROGRESS"},
-                },
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
-
-    def release(self, idem_key: str, token: str) -> None:
-        """Drop this request's claim (it failed: errors are not stored), if it still holds it."""
-        try:
-            dynamodb().delete_item(
-                TableName=self.table,
-                Key={"id": {"S": idem_key}},
-                ConditionExpression="#claim = :claim AND #state = :in_progress",
-                ExpressionAttributeNames={"#claim": "claim", "#state": "state"},
-                ExpressionAttributeValues={":claim": {"S": token}, ":in_progress": {"S": "INPROGRESS"}},
-            )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise

@@ -14,7 +14,7 @@ from signpost.dal.clients import dynamodb, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.guards import DynamoGuards, nhs_guard_key
-from signpost.dal.idempotency import DynamoIdempotency, completion_put
+from signpost.dal.idempotency import DynamoIdempotency, response_put
 from signpost.dal.rate_limit import DynamoRateLimits, rate_update
 from signpost.dal.records import DynamoRecords, blocks_update, child_item
 from signpost.dal.transfers import DynamoTransfers, transfer_ops
@@ -51,7 +51,7 @@ class DynamoStore:
         registration of the same identity committed since this one read its blocks),
         `block_full` (a block holds MAX_BLOCK_ENTRIES children: see `full_blocks`),
         `block` (an entry to change is missing, or one to add is there),
-        `idempotency` (this request's claim on its Idempotency-Key was taken over), `conflict`
+        `idempotency` (the same Idempotency-Key was used concurrently), `conflict`
         (another transaction was writing the same item, or a police search window moved
         since it was read: retry).
         """
@@ -127,8 +127,8 @@ class DynamoStore:
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
         if changes.idempotency is not None:
-            # Replaces this request's claim on the key (logic/idempotency.py), if still its own.
-            ops.append(("idempotency", completion_put(self.idempotency.table, changes.idempotency)))
+            # Unless another request stored a live response under the key meanwhile.
+            ops.append(("idempotency", response_put(self.idempotency.table, changes.idempotency)))
         return ops
 
 

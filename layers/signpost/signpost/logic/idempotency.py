@@ -1,38 +1,36 @@
 """Idempotency-Key handling: a retry with the same key and body gets the first response.
 
-The semantics are Powertools' idempotency utility's, with one difference: the response is
-stored by the action's own transaction (with the record, audit and outbox), not after it.
+Powertools' idempotency utility is the reference, with the response stored by the action's
+own transaction (with the record, audit and outbox) instead of a separate INPROGRESS item:
+the transaction's conditions already make two executions with one key commit at most once,
+without an extra write per request.
 
-1. A completed, unexpired response for the key is replayed (another body: 409).
-2. Otherwise the request claims the key: a conditional put of an INPROGRESS item that
-   succeeds if the key is free, its response expired (TTL deletes lazily), or an earlier
-   claim lapsed (`in_progress_expiration`, for a request that died mid-way).
-3. While a claim is live, the same key gets 409 "in progress" with Retry-After - never a
-   second execution (so no spurious audit entry from a duplicate that is really our own).
-4. The action's commit replaces the claim with the response, on condition that the claim
-   is still this request's; an error releases the claim (errors are not stored).
+- A stored, unexpired response for the key is replayed (another body with it: 409).
+- The action's transaction stores its response on condition that the key is free or its
+  response has expired (DynamoDB's TTL deletes lazily: an expired item may still be there).
+- A retry that runs while the first request is still in flight is answered with the first
+  response: if the first commits first, the retry's commit fails on the key and replays it;
+  if the retry meets what the first request wrote (its record, its transfer) before its own
+  commit, it looks for the stored response before answering 409 - so it never reports, nor
+  audits, the first request's own record as a duplicate.
+- Errors are not stored (as in Powertools): a retry after a 4xx runs again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from signpost.authz import Caller
-from signpost.errors import BadRequest, Conflict, InProgress
+from signpost.errors import BadRequest, Conflict
 from signpost.logic.audit_trail import commit_with_retries
 from signpost.logic.services import Services
 from signpost.models.domain import CommitConflict, StoredResponse
 
 MAX_KEY_LENGTH = 200
-IN_PROGRESS = "INPROGRESS"
-COMPLETED = "COMPLETED"
-IN_PROGRESS_RETRY_SECONDS = 1  # the first request normally finishes well within a second
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,6 @@ class Result:
 class IdempotencyRequest:
     scoped_key: str
     request_hash: str
-    # This request's claim on the key: only it may turn the claim into a response or release it.
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def idempotency_request(
@@ -74,81 +70,46 @@ def idempotency_request(
 
 
 def replay(services: Services, request: IdempotencyRequest | None) -> Result | None:
-    """The stored response for this key, if any; 409 when the key was used for another body,
-    409 "in progress" (with Retry-After) while another request holds a live claim on it."""
+    """The stored response for this key, if any; 409 when the key was used for another body."""
     if request is None:
         return None
     stored = services.store.idempotency.get(request.scoped_key)
-    now = services.now().timestamp()
-    if stored is None or stored.expiration < int(now):
+    if stored is None or stored.expiration < int(services.now().timestamp()):
         return None
     if stored.request_hash != request.request_hash:
         raise Conflict("this Idempotency-Key was already used with a different request")
-    if stored.state == IN_PROGRESS:
-        if stored.claim == request.token or (stored.in_progress_expiration or 0) <= now * 1000:
-            return None  # our own claim, or one that lapsed: this request may (re)claim the key
-        raise _in_progress()
     return Result(stored.status, stored.body, stored.headers, replayed=True)
 
 
-def _in_progress() -> InProgress:
-    return InProgress(
-        "a request with this Idempotency-Key is in progress; retry shortly",
-        retry_after=IN_PROGRESS_RETRY_SECONDS,
-    )
-
-
-def _claim(services: Services, request: IdempotencyRequest) -> StoredResponse:
-    now = services.now().timestamp()
-    return StoredResponse(
-        key=request.scoped_key,
-        request_hash=request.request_hash,
-        status=0,
-        body={},
-        expiration=int(now) + services.settings.idempotency_ttl_seconds,
-        state=IN_PROGRESS,
-        in_progress_expiration=int(now * 1000) + services.settings.idempotency_in_progress_seconds * 1000,
-        claim=request.token,
-    )
-
-
 def to_store(services: Services, request: IdempotencyRequest | None, result: Result) -> StoredResponse | None:
-    """The response the action's transaction stores in place of this request's claim."""
+    """The response the action's transaction stores under the key (if free, or expired)."""
     if request is None:
         return None
+    now = int(services.now().timestamp())
     return StoredResponse(
         key=request.scoped_key,
         request_hash=request.request_hash,
         status=result.status,
         body=result.body,
         headers=result.headers,
-        expiration=int(services.now().timestamp()) + services.settings.idempotency_ttl_seconds,
-        state=COMPLETED,
-        claim=request.token,
+        expiration=now + services.settings.idempotency_ttl_seconds,
+        written_at=now,
     )
 
 
 def commit_idempotently(
     services: Services, request: IdempotencyRequest | None, attempt: Callable[[], Result]
 ) -> Result:
-    """Replay, or claim the key and run an attempt that stores its response in its own transaction.
+    """Replay, or run an attempt that stores its response under the key in its own transaction.
 
-    The attempt runs (with retries on lost races) only while this request holds the claim; if
-    the claim was taken over meanwhile (this request outlived `in_progress_expiration`), the
-    commit fails on the key's condition and the other request's answer is given instead.
+    A request with the same key that committed while this one ran makes this one fail on the
+    key's condition, or meet the first request's own writes (a 409 from the attempt): either
+    way the stored response is the answer, as a later retry would get. The attempt must look
+    for it before it reveals anything (`replay`), as register does before a duplicate's audit.
     """
-    if request is None:
-        return commit_with_retries(attempt)
     replayed = replay(services, request)
     if replayed:
         return replayed
-    now = services.now()
-    if not services.store.idempotency.claim(_claim(services, request), now):
-        # Another request claimed or completed the key since we read it: its answer, or 409.
-        replayed = replay(services, request)
-        if replayed:
-            return replayed
-        raise _in_progress()
     try:
         return commit_with_retries(attempt)
     except CommitConflict as conflict:
@@ -156,15 +117,9 @@ def commit_idempotently(
             replayed = replay(services, request)
             if replayed:
                 return replayed
-        _release(services, request)
         raise
-    except BaseException:
-        _release(services, request)
+    except Conflict:
+        replayed = replay(services, request)
+        if replayed:
+            return replayed
         raise
-
-
-def _release(services: Services, request: IdempotencyRequest) -> None:
-    """Give the key back after a failure; a claim that cannot be released lapses by itself
-    (`in_progress_expiration`), so the request's own error is what the caller gets."""
-    with contextlib.suppress(Exception):
-        services.store.idempotency.release(request.scoped_key, request.token)

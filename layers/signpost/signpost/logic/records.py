@@ -10,7 +10,7 @@ from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
 from signpost.logic.blocks import FullBlocks, close_blocks, correct_blocks, guard_identity, register_blocks
 from signpost.logic.disclosure import already_on_index, commit_or_reveal
-from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, to_store
+from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
@@ -50,6 +50,9 @@ def register(
         # child committed a moment ago is seen here, and one committing meanwhile fails our guard.
         existing = lookup(services, identity, active_only=True, guard=guard)
         if existing.outcome == Outcome.MATCH:
+            first = replay(services, idempotency)
+            if first:  # the child this request's own first try registered (a retry in flight)
+                return first
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
             raise already_on_index(
                 services,

@@ -132,19 +132,17 @@ class OutboxIntent(BaseModel):
 
 
 class StoredResponse(BaseModel):
-    """What an Idempotency-Key replays; while its request runs, the claim on the key (INPROGRESS)."""
+    """What an Idempotency-Key replays."""
 
     model_config = ConfigDict(extra="ignore")
 
     key: str
     request_hash: str
-    status: int  # the HTTP status to replay (0 while in progress)
+    status: int
     body: dict[str, Any]
     headers: dict[str, str] = {}
     expiration: int  # epoch seconds: after it the key may be used again (and TTL removes it)
-    state: str = "COMPLETED"  # INPROGRESS | COMPLETED
-    in_progress_expiration: int | None = None  # epoch ms: an INPROGRESS claim lapses after it
-    claim: str | None = None  # the claiming request's token: only it may complete or release the key
+    written_at: int | None = None  # epoch seconds: a stored response expired by then may be replaced
 
 
 @dataclass
