@@ -13,7 +13,7 @@ from signpost.http import current_caller, json_doc, json_response, make_resolver
 from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
 from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import count_search, logger, metrics, tracer
 from signpost.wiring import services
 
 app = make_resolver(
@@ -32,12 +32,14 @@ _RESULT = json_doc(SearchResult, "The outcome and signposts")
     tags=["search"],
 )
 def search(body: SearchRequest) -> Response[str]:
+    caller = current_caller(app)
     try:
-        result = search_logic.search(services(), current_caller(app), body)
+        result = search_logic.search(services(), caller, body)
     except TooManyRequests:
         metrics.add_metric(name="PoliceSearchLimited", unit="Count", value=1)
         raise
     metrics.add_metric(name=f"Search_{result.outcome.value}", unit="Count", value=1)
+    count_search(result.outcome.value, caller.org_type.value)
     return json_response(200, result)
 
 

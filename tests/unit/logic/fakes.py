@@ -243,6 +243,8 @@ class FakeStore:
         for inc in changes.rate_limits:
             self.rate_windows[inc.subject] = RateWindow(times=inc.times, version=inc.expected_version + 1)
         self.outbox.extend(changes.outbox)
+        for org in changes.put_organisations:
+            self.directory.put(org)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
 
