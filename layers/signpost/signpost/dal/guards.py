@@ -11,11 +11,12 @@ from typing import Any
 
 from signpost.dal.clients import dynamodb, key
 
+NHS_GUARD_PREFIX = "NHSIDX#"
 GUARD_SK = "GUARD"
 
 
 def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
-    return key(f"NHSIDX#{nhs_index}", GUARD_SK)
+    return key(f"{NHS_GUARD_PREFIX}{nhs_index}", GUARD_SK)
 
 
 class DynamoGuards:

@@ -1,4 +1,4 @@
-"""Security models: the police rate-limit window, audit chain heads and the subject access report."""
+"""Security models: the police rate-limit window and the subject access report."""
 
 from __future__ import annotations
 
@@ -32,15 +32,6 @@ class RateIncrement:
     times: tuple[float, ...]  # the searches still in the window, this one last
     expected_version: int  # the version read (0: the window must not exist yet)
     expires_at: int  # epoch seconds: DynamoDB TTL removes a window once it is empty
-
-
-@dataclass(frozen=True)
-class AuditHeadRecord:
-    """The registered head of one audit chain: what verify-audit expects the chain to end with."""
-
-    chain: str
-    seq: int
-    hash: str
 
 
 class OpenTransfer(OutModel):
