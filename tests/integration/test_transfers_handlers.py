@@ -168,9 +168,9 @@ def test_transfers_and_closure_the_sending_la_withdraws_and_the_receiving_la_is_
     deliver(stream)
     assert [n["type"] for n in inbox(HACKNEY)][:1] == ["transfer_withdrawn"]
     assert audit_actions(aws, child_id)[-1] == "transfer_withdrawn"
-    live = [i for i in items(aws, f"TRANSFER#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
-    assert live
-    assert all("gsi1pk" not in c for c in live), "no clock of a withdrawn transfer still runs"
+    clocks = [i for i in items(aws, f"TRANSFERCLOCK#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
+    assert len(clocks) == 2
+    assert all("gsi1pk" not in c and "stopped_at" in c for c in clocks), "no clock still runs"
 
 
 def test_transfers_and_closure_closing_the_record_withdraws_its_open_transfer(aws, stream):
@@ -179,8 +179,9 @@ def test_transfers_and_closure_closing_the_record_withdraws_its_open_transfer(aw
     assert invoke("records", close).status == 200
     [transfer] = [i for i in items(aws, f"TRANSFER#{transfer_id}") if i["sk"]["S"] == "TRANSFER"]
     assert transfer["status"]["S"] == "withdrawn"
-    clocks = [i for i in items(aws, f"TRANSFER#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
-    assert all("gsi1pk" not in c for c in clocks)
+    clocks = [i for i in items(aws, f"TRANSFERCLOCK#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
+    assert len(clocks) == 2
+    assert all("gsi1pk" not in c and "stopped_at" in c for c in clocks), "no clock still runs"
     assert audit_actions(aws, child_id)[-2:] == ["close", "transfer_withdrawn"]
     deliver(stream)
     assert [n["type"] for n in inbox(HACKNEY)][:1] == ["transfer_withdrawn"]
