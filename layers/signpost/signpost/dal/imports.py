@@ -20,7 +20,6 @@ from signpost.dal.import_items import (
     list_pk,
     ref_key,
 )
-from signpost.dal.store import nhs_guard_key
 from signpost.models.imports import BatchProgress, DuplicateRow, ImportJob, LocalIdLink, Reject
 
 _BATCH_GET_LIMIT = 100
@@ -133,11 +132,6 @@ class DynamoImports:
         """The local_id key that the child's record is linked to, if an import registered or linked it."""
         resp = dynamodb().get_item(TableName=self.table, Key=ref_key(child_id), ConsistentRead=True)
         return str(resp["Item"]["local_key"]["S"]) if "Item" in resp else None
-
-    def guard_holder(self, nhs_index: str) -> str | None:
-        """The child holding the NHS-number guard, if any."""
-        resp = dynamodb().get_item(TableName=self.table, Key=nhs_guard_key(nhs_index), ConsistentRead=True)
-        return str(resp["Item"]["child_id"]["S"]) if "Item" in resp else None
 
     def mark_enqueued(self, import_id: str, at: str) -> None:
         dynamodb().update_item(

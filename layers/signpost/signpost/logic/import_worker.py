@@ -27,8 +27,9 @@ from typing import Any
 
 from signpost.authz import Caller
 from signpost.logic import import_csv
-from signpost.logic.audit_trail import commit_with_retries
+from signpost.logic.audit_trail import AuditTrail, commit_with_retries
 from signpost.logic.blocks import FullBlocks
+from signpost.logic.disclosure import disclose, outcome_against
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
@@ -39,7 +40,7 @@ from signpost.logic.identity import (
 )
 from signpost.logic.import_ports import ImportPorts
 from signpost.logic.lookup import lookup
-from signpost.logic.records import correction, registration, reveal_duplicates
+from signpost.logic.records import correction, registration
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
 from signpost.models.children import RegisterRequest, UpdateRequest
@@ -62,6 +63,7 @@ LIGHT_ROWS_PER_COMMIT = 40
 # retried from the first uncommitted row.
 SECONDS_PER_ROW_RESERVE = 15.0
 _LINK_RETRIES = 3
+DUPLICATE = "import_duplicate"  # the audit action of a row whose child is another organisation's
 
 
 class BatchInterrupted(Exception):
@@ -281,9 +283,9 @@ class _BatchRun:
         guard = identity_guard(services.indexer, identity, write_version(services.settings))
         found = lookup(services, identity, active_only=True, guard=guard)
         matched = found.records[:1] if found.outcome == Outcome.MATCH else []
-        heads = found.heads
-        if holder is not None:
-            matched, heads = [holder], {}
+        heads, outcome = found.heads, Outcome.MATCH
+        if holder is not None:  # revealed by the NHS number's guard: shown as a search would show it
+            matched, heads, outcome = [holder], {}, outcome_against(services, identity, holder)
         if not matched:
             record, changes = registration(
                 services,
@@ -309,8 +311,16 @@ class _BatchRun:
             return self._apply(record, row, key, fingerprint, previous, full=full)
         # Another organisation's child: shown like a search result, audited and notified as one.
         changes = Changes()
-        reveal_duplicates(services, caller, matched, changes, action="import_duplicate", heads=heads)
-        signposts = signposts_for(matched, Outcome.MATCH, caller, services.store.directory)
+        disclose(
+            services,
+            caller,
+            AuditTrail(services, caller, heads),
+            changes,
+            matched,
+            outcome=outcome,
+            action=DUPLICATE,
+        )
+        signposts = signposts_for(matched, outcome, caller, services.store.directory)
         duplicate = DuplicateRow(row=row.row, local_id=row.local_id, signposts=signposts)
         return _Decision("duplicates", changes, duplicates=[duplicate])
 
@@ -329,7 +339,7 @@ class _BatchRun:
         wanted = self._differences(record, row.request)
         if wanted is None:
             return _Decision("unchanged", Changes(), links=link)
-        _, changes = correction(
+        _, changes, _ = correction(
             self.services, self.caller, record, wanted, full=full, details={"import_id": self.job.import_id}
         )
         return _Decision("updated", changes, links=link)
@@ -351,7 +361,7 @@ class _BatchRun:
 
     def _guard_holder(self, request: RegisterRequest) -> ChildRecord | None:
         guard = nhs_index(self.services.indexer, identity_dict(request))
-        child_id = self.ports.imports.guard_holder(guard) if guard else None
+        child_id = self.services.store.guard_owners.nhs_owner(guard) if guard else None
         record = self.services.store.records.get_child(child_id) if child_id else None
         return record if record is not None and record.status == "active" else None
 
