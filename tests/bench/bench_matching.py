@@ -47,7 +47,7 @@ from matching_population import (
     valid_nhs_number,
 )
 from matching_worlds import FEBRL_SETS, febrl_world, real_world_queries, twin_sibling_queries
-from signpost.matching import DEFAULT, MatchIdentity, record_blocking_keys
+from signpost.matching import DEFAULT, MatchConfig, record_blocking_keys
 
 # What every world must reach (rates; "max" figures are ceilings).
 TARGETS = {
@@ -84,7 +84,7 @@ def peak_rss_mb() -> float:
 
 def world_figures(evaluation: Evaluation, unsearchable: int = 0) -> dict[str, object]:
     summary = evaluation.summary()
-    keep = {target for target in TARGETS} | {c[1] for c in SUMMARY_COLUMNS} | {"possible_match_rate"}
+    keep = set(TARGETS) | {c[1] for c in SUMMARY_COLUMNS} | {"possible_match_rate"}
     figures = {k: v for k, v in summary.items() if k in keep}
     figures["unsearchable"] = unsearchable
     figures["by_kind"] = {kind: tally.as_dict() for kind, tally in sorted(evaluation.by_kind.items())}
@@ -119,7 +119,9 @@ def print_kinds(name: str, evaluation: Evaluation) -> None:
 def print_summary(worlds: dict[str, dict[str, object]]) -> None:
     print("\nPer world (enrolled searches: match / found = match or possible / wrong-child match;")
     print("never-enrolled searches: match / possible; twin or sibling matched to the other; candidates read)")
-    header = f"  {'world':<16}" + "".join(f"{title:>{len(fmt.format(0))}}" for title, _, fmt in SUMMARY_COLUMNS)
+    header = f"  {'world':<16}" + "".join(
+        f"{title:>{len(fmt.format(0))}}" for title, _, fmt in SUMMARY_COLUMNS
+    )
     print(header)
     for name, figures in worlds.items():
         print(f"  {name:<16}" + "".join(fmt.format(figures[key]) for _, key, fmt in SUMMARY_COLUMNS))
@@ -146,14 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=500_000, help="synthetic children enrolled")
     parser.add_argument("--queries", type=int, default=20_000, help="corrupted searches (synthetic world)")
     parser.add_argument("--real-world", type=int, default=10_000, help="searches of the real-world world")
-    parser.add_argument("--twins", type=int, default=4_000, help="searches for a child with a twin or sibling")
+    parser.add_argument(
+        "--twins", type=int, default=4_000, help="searches for a child with a twin or sibling"
+    )
     parser.add_argument("--never", type=int, default=5_000, help="never-enrolled searches (synthetic world)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--worlds", default="", help="comma-separated subset of worlds to run")
+    parser.add_argument("--config", type=Path, help="a configuration JSON (e.g. trained on another world)")
+    parser.add_argument("--population-size", type=int, help="move the thresholds to this register size")
     parser.add_argument("--show-failures", type=int, default=0, help="print this many misses per world")
     parser.add_argument("--show-kind", default="", help="only print misses of this kind")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    config = DEFAULT if args.config is None else MatchConfig.model_validate_json(args.config.read_text())
+    if args.population_size:
+        config = config.for_population(args.population_size)
     chosen = set(filter(None, args.worlds.split(",")))
 
     def wanted(world: str) -> bool:
@@ -171,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     for number in FEBRL_SETS:
         if wanted(f"febrl{number}"):
             febrl[f"febrl{number}"] = febrl_world(
-                number, population, nhs_for_febrl(nhs_taken), args.seed + 10 + number  # type: ignore[arg-type]
+                number,
+                population,
+                nhs_for_febrl(nhs_taken),
+                args.seed + 10 + number,  # type: ignore[arg-type]
             )
 
     log("record blocking keys -> in-memory index")
@@ -212,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             population, args.twins, args.seed + 6, pools, limit=synthetic_count
         )
 
-    searcher = InMemorySearcher(population, index)
+    searcher = InMemorySearcher(population, index, config)
     evaluations: dict[str, Evaluation] = {}
     all_candidates: list[int] = []
     for name, world_queries in queries.items():
@@ -229,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     collisions = exact_name_dob_collisions(population, never_children)
 
     print("Blocking at scale")
-    print(f"  children enrolled             {len(population):,} ({synthetic_count:,} synthetic + FEBRL originals)")
+    print(
+        f"  children enrolled             {len(population):,} "
+        f"({synthetic_count:,} synthetic + FEBRL originals)"
+    )
     print(f"  record keys per child         {summarise_counts(keys_per_record)}")
     print(f"  distinct keys / entries       {len(index):,} / {index.entries:,}")
     print(f"  largest block / p99 block     {block_sizes[-1]} / {percentile(block_sizes, 99)}")
@@ -249,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.show_kind and query.kind != args.show_kind:
                 continue
             truth = population[query.truth] if query.truth is not None else None
-            print(f"\n  MISS {query.kind}: {outcome} {named}\n    query  {query.identity}\n    truth  {truth}")
+            print(
+                f"\n  MISS {query.kind}: {outcome} {named}\n    query  {query.identity}\n    truth  {truth}"
+            )
             for line in levels[:4]:
                 print(f"    {line}")
     print_summary(worlds)
@@ -269,8 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         "record_keys_per_child_mean": round(sum(keys_per_record) / len(keys_per_record), 2),
         "largest_block": block_sizes[-1],
         "p99_block": percentile(block_sizes, 99),
-        "match_threshold": DEFAULT.match_threshold,
-        "possible_threshold": DEFAULT.possible_threshold,
+        "config": str(args.config or "packaged"),
+        "trained_on": config.provenance.get("world", "?"),
+        "population_size_for_thresholds": config.population_size,
+        "match_threshold": config.match_threshold,
+        "possible_threshold": config.possible_threshold,
+        "corroborated_threshold": config.corroborated_threshold,
         "peak_rss_mb": peak_rss_mb(),
         "seconds": round(time.perf_counter() - started, 1),
     }

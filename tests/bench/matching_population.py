@@ -43,6 +43,8 @@ from typing import Protocol
 from faker import Faker
 from faker.providers.person.en_GB import Provider as PersonProvider
 from signpost.matching import (
+    DEFAULT,
+    MatchConfig,
     MatchIdentity,
     Name,
     decide,
@@ -685,14 +687,17 @@ class InMemoryIndex:
 class InMemorySearcher:
     """Blocking through an :class:`InMemoryIndex`, then the matcher's decision: no AWS at all."""
 
-    def __init__(self, population: Sequence[MatchIdentity], index: InMemoryIndex) -> None:
+    def __init__(
+        self, population: Sequence[MatchIdentity], index: InMemoryIndex, config: MatchConfig = DEFAULT
+    ) -> None:
         self.population = population
         self.index = index
+        self.config = config
 
     def search(self, query: MatchIdentity, truth: int | None) -> SearchResult:
         keys = search_blocking_keys(query)
         candidate_ids = self.index.candidates(keys)
-        decision = decide(query, [self.population[i] for i in candidate_ids])
+        decision = decide(query, [self.population[i] for i in candidate_ids], self.config)
         return SearchResult(
             outcome=decision.outcome,
             named=tuple(candidate_ids[i] for i in decision.ranked),

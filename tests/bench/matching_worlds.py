@@ -381,7 +381,12 @@ def twin_sibling_queries(
             query = replace(query, nhs_number=None)
             query = apply_error(query, record, slip, pools, rng)
         queries.append(
-            Query(identity=query, truth=truth, errors=(relation,) if slip == "exact" else (relation, slip), sibling=other)
+            Query(
+                identity=query,
+                truth=truth,
+                errors=(relation,) if slip == "exact" else (relation, slip),
+                sibling=other,
+            )
         )
     return queries
 

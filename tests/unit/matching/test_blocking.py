@@ -12,7 +12,7 @@ from signpost.matching import (
 
 from tests.unit.matching.helpers import child, found_by_blocking, search
 
-KEY_FAMILIES = {"nhs", "nd", "ci", "nn", "pd", "pn"}
+KEY_FAMILIES = {"nhs", "nd", "ci", "nn", "ym", "pd", "pn"}
 
 
 def test_keys_are_plain_prefixed_strings() -> None:
@@ -35,9 +35,9 @@ def test_keys_ignore_case_accents_and_punctuation() -> None:
 
 
 def test_search_asks_a_handful_of_keys() -> None:
-    assert len(search_blocking_keys(search())) <= 12
+    assert len(search_blocking_keys(search())) <= 14
     hyphenated_nickname = search(given_names="Alfie", family_name="Hartley-Mensah", nhs_number="9434765919")
-    assert len(search_blocking_keys(hyphenated_nickname)) <= 20
+    assert len(search_blocking_keys(hyphenated_nickname)) <= 24
 
 
 def test_search_keys_most_specific_first() -> None:

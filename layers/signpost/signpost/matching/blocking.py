@@ -17,6 +17,9 @@ key                             made of                                 still fi
                                 swapped                                 one name is wrong too
 ``ci:<code>|<initial>|md:``     one name's code + the other's initial   a digit of the year is wrong (also
                                 + day and month                         with a typo in one name)
+``ym:<code>|<initial>|<y-m>``   one name's code + the other's initial   the day is mistyped (digits
+                                + year and month                        transposed) and the other name
+                                                                        misspelt beyond its sound
 ``nn:<code>+<code>|y:<year>``   both names' codes + birth year          the day or month is mistyped
 ``pd:<postcode>|<dob>``         postcode + full DOB                     both names are wrong
 ``pn:<postcode>|<code>``        postcode + one name's code              the DOB and the other name are
@@ -98,7 +101,11 @@ def _initials(words: Iterable[str]) -> list[str]:
 
 
 def _md(d: dt.date) -> str:
-    return f"{d.month:02d}-{d.day:02d}"
+    return f"md:{d.month:02d}-{d.day:02d}"
+
+
+def _ym(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
 
 
 def _code_initial_keys(
@@ -106,12 +113,14 @@ def _code_initial_keys(
     initials_b: Iterable[str],
     codes_b: Iterable[str],
     initials_a: Iterable[str],
-    md: str,
+    date_part: str,
+    *,
+    family: str = "ci",
 ) -> list[str]:
     """One name's code with the other name's initial, both ways round."""
     initials_b, initials_a = list(initials_b), list(initials_a)
-    keys = [f"ci:{code}|{initial}|md:{md}" for code in codes_a for initial in initials_b]
-    keys += [f"ci:{code}|{initial}|md:{md}" for code in codes_b for initial in initials_a]
+    keys = [f"{family}:{code}|{initial}|{date_part}" for code in codes_a for initial in initials_b]
+    keys += [f"{family}:{code}|{initial}|{date_part}" for code in codes_b for initial in initials_a]
     return keys
 
 
@@ -124,13 +133,15 @@ def _record_name_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
     if not parts.first or not parts.family_words:
         return keys
     family_codes = _codes(parts.family_words)
-    keys += _code_initial_keys(
-        family_codes,
-        _initials(parts.first_forms),
-        _codes(parts.first_forms),
-        _initials(parts.family_words),
-        _md(dob),
-    )
+    for date_part, family in ((_md(dob), "ci"), (_ym(dob), "ym")):
+        keys += _code_initial_keys(
+            family_codes,
+            _initials(parts.first_forms),
+            _codes(parts.first_forms),
+            _initials(parts.family_words),
+            date_part,
+            family=family,
+        )
     keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in family_codes]
     return keys
 
@@ -193,6 +204,14 @@ def ranked_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
         )
         if swapped is not None:
             keys += _code_initial_keys(whole_code, _initials([parts.first]), [], [], _md(swapped))
+        keys += _code_initial_keys(
+            whole_code,
+            _initials([parts.first]),
+            first_code,
+            _initials([parts.family_whole]),
+            _ym(dob),
+            family="ym",
+        )
         keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in whole_code]
     if postcode:
         keys += _postcode_name_keys(postcode, parts)
