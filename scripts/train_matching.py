@@ -18,11 +18,16 @@
    a field's m is the mean over the sessions that estimated it. m is floored at
    ``M_FLOOR``: no level is impossible for the same child in real data.
 4. Thresholds from those weights and the register size N: a candidate's prior odds of
-   being the searched-for child are about 1/N, so its posterior odds are 2^weight / N.
-   ``match``: posterior odds of at least (1 - MATCH_ERROR) / MATCH_ERROR;
-   ``possible_match``: at least POSSIBLE_ODDS; two independent fields in exact agreement
-   (the corroborated rule) lower that to CORROBORATED_ODDS. Each doubling of N adds one
-   bit to every threshold (MatchConfig.for_population).
+   being the searched-for child are about 1/N, so its posterior odds are 2^weight / N and
+   a threshold is log2(N) + log2(odds). ``match``: posterior odds of at least 2^MATCH_LOG_ODDS
+   (64:1); ``possible_match``: at least 2^POSSIBLE_LOG_ODDS (4:1). The odds were chosen on
+   the training world at N = 500,000 as the lowest that keep never-enrolled searches under
+   0.4% matched and 1% shown a possible match; the weights assume fields independent, which
+   overstates the evidence, so the empirical error is far below the nominal 1/65.
+   The corroborated rule (two independent fields exact) is off (CORROBORATED_LOG_ODDS None):
+   on every world it found almost no child it did not already find and showed never-enrolled
+   children possible matches several times as often. Each doubling of N adds one bit to
+   every threshold (MatchConfig.for_population, MATCH_POPULATION_SIZE).
 5. Name frequencies: each common first name's and family name's share of the training
    population (names drawn from published lists), and the expected share for all others.
 
@@ -41,6 +46,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +65,7 @@ from matching_population import (  # noqa: E402
 from matching_worlds import FEBRL_SETS, febrl_world, real_world_queries  # noqa: E402
 from signpost.matching import MatchIdentity, normalise_name  # noqa: E402
 from signpost.matching.compare import PreparedName  # noqa: E402
-from signpost.matching.config import FIELD_LEVELS, MatchConfig, packaged_config_data  # noqa: E402
+from signpost.matching.config import FIELD_LEVELS, MatchConfig  # noqa: E402
 from signpost.matching.em import (  # noqa: E402
     EmResult,
     Pattern,
@@ -76,14 +82,20 @@ SEED = 2026
 FIELDS = tuple(FIELD_LEVELS)
 M_FLOOR = 0.001
 EM_TOLERANCE = 1e-5  # largest change of any m (or lambda) in an iteration at which EM stops
-RANDOM_PAIRS = 400_000
-POPULATION = 100_000  # synthetic children in the training world
-SEARCHES = 20_000
-NEVER = 2_000
+
+
+@dataclass(frozen=True)
+class Size:
+    children: int = 100_000  # synthetic children in the training world
+    searches: int = 20_000
+    never: int = 2_000  # searches for never-enrolled children
+    random_pairs: int = 400_000  # for u
+
+
 THRESHOLD_POPULATION = 500_000  # the register size the shipped thresholds are for
-MATCH_ERROR = 0.001  # a `match` is wrong at most this often (posterior)
-POSSIBLE_ODDS = 2**-2  # a `possible_match` when the candidate is at least 1:4 to be the child
-CORROBORATED_ODDS = 2**-6  # ... or 1:64 with two independent fields in exact agreement
+MATCH_LOG_ODDS = 6.0  # a `match` at posterior odds of 64:1 or more
+POSSIBLE_LOG_ODDS = 2.0  # a `possible_match` at 4:1 or more
+CORROBORATED_LOG_ODDS: float | None = None  # possible with two independent fields exact (off)
 MIN_NAME_SHARE = 1 / 20_000  # names listed in the frequency table (at least 25 in 500,000 children)
 
 # Blocking rules of the EM sessions: what a pair must share, and the fields each session estimates.
@@ -112,7 +124,7 @@ def session_key(rule: str, identity: MatchIdentity) -> str | None:
     return f"{phonetic(first)}|{phonetic(family)}" if first and family else None
 
 
-def training_world(world: str, seed: int) -> tuple[list[MatchIdentity], list[Query]]:
+def training_world(world: str, seed: int, size: Size) -> tuple[list[MatchIdentity], list[Query]]:
     pools = NamePools.build(seed)
     nhs_taken: set[str] = set()
     if world == "febrl":
@@ -126,16 +138,16 @@ def training_world(world: str, seed: int) -> tuple[list[MatchIdentity], list[Que
         for number in FEBRL_SETS:
             queries += febrl_world(number, population, nhs_for, seed + 10 + number).queries
         return population, queries
-    population = generate_population(POPULATION, seed, pools, PopulationSpec(), nhs_taken=nhs_taken)
-    never = generate_population(NEVER, seed + 1, pools, PopulationSpec(), nhs_taken=nhs_taken)
+    population = generate_population(size.children, seed, pools, PopulationSpec(), nhs_taken=nhs_taken)
+    never = generate_population(size.never, seed + 1, pools, PopulationSpec(), nhs_taken=nhs_taken)
     if world == "real_world":
-        searches = real_world_queries(population, SEARCHES, seed + 4, pools)
+        searches = real_world_queries(population, size.searches, seed + 4, pools)
     elif world == "synthetic":
-        searches = corrupted_queries(population, SEARCHES, seed + 2, pools)
+        searches = corrupted_queries(population, size.searches, seed + 2, pools)
     elif world == "own":
         searches = [
-            *corrupted_queries(population, SEARCHES // 2, seed + 2, pools),
-            *real_world_queries(population, SEARCHES // 2, seed + 4, pools),
+            *corrupted_queries(population, size.searches // 2, seed + 2, pools),
+            *real_world_queries(population, size.searches // 2, seed + 4, pools),
         ]
     else:
         raise SystemExit(f"unknown world {world}")
@@ -170,9 +182,9 @@ def session_pairs(
     return pairs
 
 
-def threshold(odds: float, population: int) -> float:
-    """The weight at which a candidate among ``population`` children has these posterior odds."""
-    return round(math.log2(population) + math.log2(odds), 2)
+def threshold(log_odds: float, population: int) -> float:
+    """The weight at which a candidate among ``population`` children has posterior odds 2^log_odds."""
+    return round(math.log2(population) + log_odds, 2)
 
 
 def name_frequency_table(population: Sequence[MatchIdentity]) -> dict[str, Any]:
@@ -193,12 +205,56 @@ def _significant(x: float) -> float:
     return float(f"{x:.5g}")
 
 
+def _levels(**pairs: tuple[float, float]) -> dict[str, dict[str, float]]:
+    return {level: {"m": m, "u": u} for level, (m, u) in pairs.items()}
+
+
+# Where training starts, independent of the shipped file (so a run reproduces it): the hand-set
+# weights the matcher had before it learned them. They pick the reading of a pair's names (as
+# given or swapped, primary or alias) and are EM's starting m; name frequencies are not used.
+BOOTSTRAP: dict[str, Any] = {
+    "match_threshold": 25.5,
+    "possible_threshold": 18.0,
+    "name_frequency_adjustment": 0.0,
+    "given": _levels(
+        exact=(0.71, 0.00176),
+        fuzzy=(0.18, 0.00154),
+        phonetic=(0.02, 0.00153),
+        nickname=(0.09, 0.0015),
+        middle=(0.01, 0.001),
+        disagree=(0.01, 0.993),
+    ),
+    "middle_names": _levels(agree=(0.95, 0.003), disagree=(0.05, 0.997)),
+    "family": _levels(
+        exact=(0.70, 0.00069),
+        part=(0.12, 0.00025),
+        fuzzy=(0.17, 0.00123),
+        phonetic=(0.01, 0.00135),
+        disagree=(0.01, 0.996),
+    ),
+    "date_of_birth": _levels(
+        exact=(0.75, 0.0001225),
+        day_month_swapped=(0.12, 0.0000425),
+        transposed=(0.02, 0.0001),
+        year_digit=(0.12, 0.001135),
+        year_off_by_one=(0.005, 0.0002),
+        one_digit=(0.01, 0.0021),
+        disagree=(0.01, 0.996),
+    ),
+    "postcode": _levels(
+        exact=(0.79, 0.001), one_slip=(0.02, 0.0001), district=(0.06, 0.005), disagree=(0.15, 0.994)
+    ),
+    "sex": _levels(agree=(0.99, 0.5), disagree=(0.01, 0.5)),
+}
+
+
 def train(
-    world: str, seed: int, progress: Callable[[str], None] = log
+    world: str, seed: int, size: Size | None = None, progress: Callable[[str], None] = log
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    start = MatchConfig.model_validate(packaged_config_data())
+    size = size or Size()
+    start = MatchConfig.model_validate(BOOTSTRAP)
     progress(f"training world {world!r}, seed {seed}")
-    population, queries = training_world(world, seed)
+    population, queries = training_world(world, seed, size)
     progress(f"{len(population):,} children, {len(queries):,} searches; preparing")
     records = [PreparedIdentity.of(c) for c in population]
     prepared = [PreparedIdentity.of(q.identity) for q in queries]
@@ -206,7 +262,7 @@ def train(
     # u from random pairs of enrolled children (two draws are the same child only by chance: skipped).
     rng = random.Random(seed + 100)
     random_pairs = [
-        (rng.randrange(len(population)), rng.randrange(len(population))) for _ in range(RANDOM_PAIRS)
+        (rng.randrange(len(population)), rng.randrange(len(population))) for _ in range(size.random_pairs)
     ]
     random_pairs = [(a, b) for a, b in random_pairs if a != b]
     u = level_frequencies(_expand(patterns_of(random_pairs, records, records, start)), FIELD_LEVELS)
@@ -236,7 +292,9 @@ def train(
         )
     m = combine_sessions(sessions, FIELDS)
 
-    data: dict[str, Any] = {k: v for k, v in start.model_dump().items() if k not in FIELD_LEVELS}
+    data: dict[str, Any] = {
+        k: v for k, v in MatchConfig.model_validate(BOOTSTRAP).model_dump().items() if k not in FIELD_LEVELS
+    }
     for f in FIELDS:
         floored = {lvl: max(p, M_FLOOR) for lvl, p in m[f].items()}
         total = sum(floored.values())
@@ -245,9 +303,11 @@ def train(
             for lvl in FIELD_LEVELS[f]
         }
     data["population_size"] = THRESHOLD_POPULATION
-    data["match_threshold"] = threshold((1 - MATCH_ERROR) / MATCH_ERROR, THRESHOLD_POPULATION)
-    data["possible_threshold"] = threshold(POSSIBLE_ODDS, THRESHOLD_POPULATION)
-    data["corroborated_threshold"] = threshold(CORROBORATED_ODDS, THRESHOLD_POPULATION)
+    data["match_threshold"] = threshold(MATCH_LOG_ODDS, THRESHOLD_POPULATION)
+    data["possible_threshold"] = threshold(POSSIBLE_LOG_ODDS, THRESHOLD_POPULATION)
+    data["corroborated_threshold"] = (
+        None if CORROBORATED_LOG_ODDS is None else threshold(CORROBORATED_LOG_ODDS, THRESHOLD_POPULATION)
+    )
     data["name_frequency_adjustment"] = 1.0
     data["provenance"] = {
         "command": "make train-matching" + ("" if world == "own" else f" (--world {world})"),
@@ -256,13 +316,14 @@ def train(
         "children": len(population),
         "searches": len(queries),
         "random_pairs": len(random_pairs),
+        "size": asdict(size),
         "m_floor": M_FLOOR,
         "sessions": session_notes,
         "thresholds": {
             "population": THRESHOLD_POPULATION,
-            "match_error": MATCH_ERROR,
-            "possible_odds": POSSIBLE_ODDS,
-            "corroborated_odds": CORROBORATED_ODDS,
+            "match_log2_odds": MATCH_LOG_ODDS,
+            "possible_log2_odds": POSSIBLE_LOG_ODDS,
+            "corroborated_log2_odds": CORROBORATED_LOG_ODDS,
         },
     }
     MatchConfig.model_validate(data)  # refuse to write what the service could not load
@@ -290,8 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail if the files on disk differ from a fresh run"
     )
+    parser.add_argument("--children", type=int, default=Size.children, help="training population")
+    parser.add_argument("--searches", type=int, default=Size.searches)
+    parser.add_argument("--random-pairs", type=int, default=Size.random_pairs)
     args = parser.parse_args(argv)
-    config, frequencies = train(args.world, args.seed)
+    size = Size(children=args.children, searches=args.searches, random_pairs=args.random_pairs)
+    config, frequencies = train(args.world, args.seed, size)
     outputs = {args.out: dump(config), args.frequencies: dump(frequencies)}
     if args.check:
         stale = [str(p) for p, text in outputs.items() if not p.exists() or p.read_text() != text]
@@ -303,10 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     for path, text in outputs.items():
         path.write_text(text)
         log(f"wrote {path}")
-    print("level                         m          u          weight")
+    print("level                               m          u          weight")
     for f in FIELDS:
         for lvl, p in config[f].items():
-            print(f"  {f + '.' + lvl:<28}{p['m']:<11.5g}{p['u']:<11.5g}{math.log2(p['m'] / p['u']):+.2f}")
+            print(f"  {f + '.' + lvl:<34}{p['m']:<11.5g}{p['u']:<11.5g}{math.log2(p['m'] / p['u']):+.2f}")
     print(
         f"thresholds at N={config['population_size']:,}: match {config['match_threshold']}, possible "
         f"{config['possible_threshold']}, corroborated {config['corroborated_threshold']}"

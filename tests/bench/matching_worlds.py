@@ -9,12 +9,13 @@ alone would flatter the matcher, so there are others, each with its own corrupti
   errors, values replaced or missing, made by the FEBRL generator) is a search for it.
   Dates of birth are moved into children's (``febrl_child_dob``) and Australian postcodes
   into UK-style ones (``febrl_uk_postcode``), both mappings keeping a corrupted digit a
-  corrupted character. A tenth of the people are held back: searches for them are
-  searches for never-enrolled children.
+  corrupted character. A tenth of the people are held back: searches for them (their
+  original and their duplicates) are searches for never-enrolled children.
 - ``real_world``: changes that happen to real children's details rather than typing slips
   (``REAL_WORLD_MIX``): a new family name, a middle name used as the first, a
   double-barrelled name taken or dropped, a move, day and month swapped, no NHS number,
-  and a family-name slip with the day's digits transposed.
+  a family-name slip with the day's digits transposed, and a slip in one digit of the day
+  or month.
 - ``twins_siblings``: searches for a child whose twin or sibling is enrolled too (same
   family name and postcode; twins share the date of birth): matching the other child is
   the one error that must never happen.
@@ -209,8 +210,8 @@ def febrl_world(
             truth = len(population)
             population.append(record)
         searches = duplicates.get(entity, [])
-        if held_back and not searches:
-            searches = [original]  # a never-enrolled child searched as registered elsewhere
+        if held_back:
+            searches = [original, *searches]  # a never-enrolled child, as recorded and as miskeyed
         for dup in searches:
             identity = febrl_identity(dup, dataset, nhs=None)
             if identity is None or not (identity.given_names or identity.family_name):
@@ -230,8 +231,9 @@ REAL_WORLD_MIX: dict[str, float] = {
     "double_barrel": 0.15,  # a double-barrelled name taken, dropped, reordered or spaced
     "moved": 0.15,  # a different postcode altogether
     "day_month_swap": 0.10,
-    "nhs_missing": 0.15,  # details exact, no NHS number
+    "nhs_missing": 0.10,  # details exact, no NHS number
     "family_typo_day_transposed": 0.10,  # "Fairburn 2013-06-12" for "Fairbairn 2013-06-21"
+    "dob_digit_slip": 0.05,  # one digit of the day or month mistyped
     "moved_and_slip": 0.10,  # a move and a typing slip in one name
 }
 
@@ -244,6 +246,24 @@ def _transposed_day(dob: dt.date) -> dt.date | None:
         return dob.replace(day=int(day[::-1]))
     except ValueError:
         return None
+
+
+def _digit_slips(dob: dt.date) -> list[dt.date]:
+    """Dates one digit of the day or month away (valid, not in the future)."""
+    text = f"{dob.month:02d}{dob.day:02d}"
+    found = []
+    for position in range(4):
+        for digit in "0123456789":
+            if digit == text[position]:
+                continue
+            slipped = text[:position] + digit + text[position + 1 :]
+            try:
+                candidate = dt.date(dob.year, int(slipped[:2]), int(slipped[2:]))
+            except ValueError:
+                continue
+            if candidate <= AS_OF:
+                found.append(candidate)
+    return found
 
 
 def _real_world_eligible(record: MatchIdentity, change: str) -> bool:
@@ -295,6 +315,8 @@ def apply_change(
         transposed = _transposed_day(record.date_of_birth)
         assert transposed is not None
         return replace(query, family_name=_typo(query.family_name, rng), date_of_birth=transposed)
+    if change == "dob_digit_slip":
+        return replace(query, date_of_birth=rng.choice(_digit_slips(record.date_of_birth)))
     if change == "moved_and_slip":
         query = replace(query, postcode=_other_postcode(record.postcode or "", pools, rng))
         if rng.random() < 0.5:

@@ -24,6 +24,11 @@ key                             made of                                 still fi
 ``pd:<postcode>|<dob>``         postcode + full DOB                     both names are wrong
 ``pn:<postcode>|<code>``        postcode + one name's code              the DOB and the other name are
                                                                         wrong
+``di:<dob>|<initial>``          full DOB + the family name's initial    the given name is missing or
+                                                                        wrong, the family name misspelt
+                                                                        and the postcode wrong
+``nm:<first>|<family>``         first given name + family name, as      the DOB and the postcode are both
+                                written (normalised)                    wrong
 ==============================  ======================================  ==================================
 
 Nicknames: the first given name also stands for the formal names it may be short
@@ -146,6 +151,15 @@ def _record_name_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
     return keys
 
 
+def _name_only_keys(parts: _NameKeyParts, dob: dt.date, family_words: Iterable[str]) -> list[str]:
+    """Keys for the searches whose other fields are all wrong: DOB + family initial, and the names alone
+    (least specific: read last)."""
+    keys = [f"di:{dob.isoformat()}|{initial}" for initial in _initials(family_words)]
+    if parts.first and parts.family_whole:
+        keys.append(f"nm:{parts.first}|{parts.family_whole}")
+    return keys
+
+
 def _postcode_name_keys(postcode: str, parts: _NameKeyParts) -> list[str]:
     return [f"pn:{postcode}|{code}" for code in _codes((parts.first, parts.family_whole))]
 
@@ -167,6 +181,7 @@ def record_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
     for given_raw, family_raw in names:
         parts = _NameKeyParts.of(given_raw, family_raw)
         keys.update(_record_name_keys(parts, dob))
+        keys.update(_name_only_keys(parts, dob, parts.family_words))
         if postcode:
             keys.update(_postcode_name_keys(postcode, parts))
     return frozenset(keys)
@@ -215,6 +230,7 @@ def ranked_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
         keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in whole_code]
     if postcode:
         keys += _postcode_name_keys(postcode, parts)
+    keys += _name_only_keys(parts, dob, [parts.family_whole])
     return tuple(_unique(keys))
 
 

@@ -55,15 +55,6 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
 }
 # Fields whose exact agreement on a value says how common that value is (name frequency).
 FREQUENCY_FIELDS = ("given", "family")
-# Pairs of fields that vary independently between children: two of them agreeing exactly is
-# corroboration (family name and postcode are not such a pair: siblings share both).
-INDEPENDENT_PAIRS: tuple[tuple[str, str], ...] = (
-    ("date_of_birth", "postcode"),
-    ("family", "date_of_birth"),
-    ("given", "date_of_birth"),
-    ("given", "family"),
-    ("given", "postcode"),
-)
 _PACKAGED = "match_config.json"
 
 
@@ -92,6 +83,12 @@ class MatchConfig(BaseModel):
     # A candidate under possible_threshold is still a `possible_match` when two independent
     # fields agree exactly (INDEPENDENT_PAIRS) and its weight reaches this (None: never).
     corroborated_threshold: float | None = None
+    # The pairs of fields that count as corroboration: fields that vary independently between
+    # children (family name and postcode are no such pair: siblings share both).
+    corroborating_pairs: tuple[tuple[str, str], ...] = (
+        ("date_of_birth", "postcode"),
+        ("family", "date_of_birth"),
+    )
     # The Jaro-Winkler similarity from which two names count as the same, misspelt.
     jaro_winkler_threshold: float = Field(default=0.92, gt=0, le=1)
     # How far an exact name agreement's weight follows the name's frequency (0: not at all,
@@ -135,6 +132,9 @@ class MatchConfig(BaseModel):
             raise ValueError("possible_threshold must not exceed match_threshold")
         if self.corroborated_threshold is not None and self.corroborated_threshold > self.possible_threshold:
             raise ValueError("corroborated_threshold must not exceed possible_threshold")
+        for pair in self.corroborating_pairs:
+            if not set(pair) <= set(FIELD_LEVELS) or len(set(pair)) != 2:
+                raise ValueError(f"corroborating_pairs: {pair} is not two different fields")
         return self
 
     def model_post_init(self, _context: Any, /) -> None:

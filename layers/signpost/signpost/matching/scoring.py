@@ -15,7 +15,7 @@ from signpost.matching.compare import (
     compare_postcodes,
     compare_sex,
 )
-from signpost.matching.config import DEFAULT, INDEPENDENT_PAIRS, MISSING, MatchConfig
+from signpost.matching.config import DEFAULT, MISSING, MatchConfig
 from signpost.matching.frequency import name_frequencies
 from signpost.matching.types import Decision, MatchIdentity, MatchScore
 
@@ -122,17 +122,19 @@ def _may_be_match(s: MatchScore, config: MatchConfig) -> bool:
     return not (config.require_given_name_for_match and s.fields.get("given") == "disagree")
 
 
-def corroborated(s: MatchScore) -> bool:
-    """Two independent fields agree exactly (date of birth and postcode, family name and date of
-    birth, ...: INDEPENDENT_PAIRS)."""
-    return any(s.fields.get(a) == "exact" and s.fields.get(b) == "exact" for a, b in INDEPENDENT_PAIRS)
+def corroborated(s: MatchScore, config: MatchConfig) -> bool:
+    """Two independent fields agree exactly (config.corroborating_pairs: date of birth and postcode,
+    family name and date of birth)."""
+    return any(
+        s.fields.get(a) == "exact" and s.fields.get(b) == "exact" for a, b in config.corroborating_pairs
+    )
 
 
 def _plausible(s: MatchScore, config: MatchConfig) -> bool:
     if s.weight >= config.possible_threshold or s.nhs == "agree":
         return True
     floor = config.corroborated_threshold
-    return floor is not None and s.weight >= floor and s.nhs != "disagree" and corroborated(s)
+    return floor is not None and s.weight >= floor and s.nhs != "disagree" and corroborated(s, config)
 
 
 def classify(scores: Sequence[MatchScore], config: MatchConfig = DEFAULT) -> Decision:
