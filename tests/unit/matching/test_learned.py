@@ -19,7 +19,7 @@ from tests.unit.matching.helpers import assert_matches, child, found_by_blocking
 
 def test_the_service_loads_the_packaged_trained_configuration() -> None:
     data = packaged_config_data()
-    assert DEFAULT == MatchConfig.model_validate(data)
+    assert MatchConfig.model_validate(data) == DEFAULT
     assert load_match_config({}) == DEFAULT
     assert data["provenance"]["command"].startswith("make train-matching")
     for field, levels in FIELD_LEVELS.items():
@@ -105,7 +105,8 @@ def test_the_frequency_table_lists_only_names_many_children_share() -> None:
     frequencies = name_frequencies()
     smallest = min([*frequencies.given.values(), *frequencies.family.values()])
     assert smallest >= 1 / 20_000
-    assert frequencies.given_other < smallest and frequencies.family_other < smallest
+    assert frequencies.given_other < smallest
+    assert frequencies.family_other < smallest
 
 
 # --- levels and keys --------------------------------------------------------------------------

@@ -19,8 +19,12 @@ def _train(tmp_path: Path, name: str, hash_seed: str) -> tuple[str, str]:
     out, frequencies = tmp_path / f"{name}.json", tmp_path / f"{name}-frequencies.json"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train_matching.py"), *SMALL, "--out", str(out)]
-        + ["--frequencies", str(frequencies)],
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_matching.py"),
+            *SMALL,
+            *("--out", str(out), "--frequencies", str(frequencies)),
+        ],
         check=True,
         capture_output=True,
         env=env,
@@ -41,4 +45,5 @@ def test_training_twice_from_one_seed_writes_identical_files(tmp_path: Path) -> 
         weights = [config.weight(field, level) for level in levels]
         assert weights[0] > 0 > config.weight(field, "disagree"), field
     frequencies = json.loads(first[1])
-    assert frequencies["given"] and frequencies["family"]
+    assert frequencies["given"]
+    assert frequencies["family"]
