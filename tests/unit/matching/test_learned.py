@@ -197,3 +197,9 @@ def test_a_corroborated_candidate_never_turns_a_match_into_a_possible() -> None:
     decision = classify([weak, strong], config)
     assert decision.outcome == "match"
     assert decision.ranked == (1,)
+
+
+def test_no_name_counts_as_rarer_than_the_floor() -> None:
+    floor = DEFAULT.name_frequency_floor
+    assert DEFAULT.exact_name_weight("family", floor / 1000) == DEFAULT.exact_name_weight("family", floor)
+    assert DEFAULT.exact_name_weight("family", floor * 10) < DEFAULT.exact_name_weight("family", floor)

@@ -94,6 +94,10 @@ class MatchConfig(BaseModel):
     # How far an exact name agreement's weight follows the name's frequency (0: not at all,
     # 1: log2(m / frequency) in place of log2(m / u)); see signpost.matching.frequency.
     name_frequency_adjustment: float = Field(default=1.0, ge=0, le=1)
+    # Names rarer than this count as this common (Splink's minimum u for term frequencies): the
+    # table cannot vouch for a rarer name, which may be common in one community or a variant
+    # spelling of a common one, so no single name agreement weighs more than log2(m / floor).
+    name_frequency_floor: float = Field(default=1e-4, gt=0, le=1)
 
     # NHS number: equality is decisive, a different number a strong negative. Searches rarely
     # carry one, so these are set, not learned.
@@ -152,6 +156,7 @@ class MatchConfig(BaseModel):
     def exact_name_weight(self, field_name: str, frequency: float) -> float:
         """An exact name agreement's weight, given the share of children with that name."""
         level = getattr(self, field_name)["exact"]
+        frequency = max(frequency, self.name_frequency_floor)
         adjustment = self.name_frequency_adjustment * math.log2(level.u / frequency)
         return self._weights[(field_name, "exact")] + adjustment
 
