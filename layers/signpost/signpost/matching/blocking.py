@@ -138,23 +138,31 @@ def _record_name_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
     if not parts.first or not parts.family_words:
         return keys
     family_codes = _codes(parts.family_words)
-    for date_part, family in ((_md(dob), "ci"), (_ym(dob), "ym")):
-        keys += _code_initial_keys(
-            family_codes,
-            _initials(parts.first_forms),
-            _codes(parts.first_forms),
-            _initials(parts.family_words),
-            date_part,
-            family=family,
-        )
+    keys += _code_initial_keys(
+        family_codes,
+        _initials(parts.first_forms),
+        _codes(parts.first_forms),
+        _initials(parts.family_words),
+        _md(dob),
+    )
+    # Year and month: the whole names only (a part of a surname or a nickname with a wrong day and the
+    # other name misspelt is three errors at once), which keeps a record's keys few.
+    keys += _code_initial_keys(
+        _codes([parts.family_whole]),
+        _initials([parts.first]),
+        _codes([parts.first]),
+        _initials([parts.family_whole]),
+        _ym(dob),
+        family="ym",
+    )
     keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in family_codes]
     return keys
 
 
-def _name_only_keys(parts: _NameKeyParts, dob: dt.date, family_words: Iterable[str]) -> list[str]:
+def _name_only_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
     """Keys for the searches whose other fields are all wrong: DOB + family initial, and the names alone
     (least specific: read last)."""
-    keys = [f"di:{dob.isoformat()}|{initial}" for initial in _initials(family_words)]
+    keys = [f"di:{dob.isoformat()}|{initial}" for initial in _initials([parts.family_whole])]
     if parts.first and parts.family_whole:
         keys.append(f"nm:{parts.first}|{parts.family_whole}")
     return keys
@@ -181,7 +189,7 @@ def record_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
     for given_raw, family_raw in names:
         parts = _NameKeyParts.of(given_raw, family_raw)
         keys.update(_record_name_keys(parts, dob))
-        keys.update(_name_only_keys(parts, dob, parts.family_words))
+        keys.update(_name_only_keys(parts, dob))
         if postcode:
             keys.update(_postcode_name_keys(postcode, parts))
     return frozenset(keys)
@@ -230,7 +238,7 @@ def ranked_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
         keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in whole_code]
     if postcode:
         keys += _postcode_name_keys(postcode, parts)
-    keys += _name_only_keys(parts, dob, [parts.family_whole])
+    keys += _name_only_keys(parts, dob)
     return tuple(_unique(keys))
 
 
