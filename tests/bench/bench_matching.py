@@ -124,7 +124,11 @@ def print_summary(worlds: dict[str, dict[str, object]]) -> None:
     )
     print(header)
     for name, figures in worlds.items():
-        print(f"  {name:<16}" + "".join(fmt.format(figures[key]) for _, key, fmt in SUMMARY_COLUMNS))
+        cells = (
+            fmt.format(figures[key]) if key in figures else f"{'-':>{len(fmt.format(0))}}"
+            for _, key, fmt in SUMMARY_COLUMNS
+        )
+        print(f"  {name:<16}" + "".join(cells))
 
 
 def nhs_for_febrl(nhs_taken: set[str]) -> object:

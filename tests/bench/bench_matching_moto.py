@@ -265,8 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  enrolled {len(enrolled)} of {len(population)} (refused: {refused}); twins: {len(twins)} pairs, "
         f"{twins_refused} twin registrations refused"
     )
-    print_summary({name: {**f, "blocking_recall": float("nan")} for name, f in figures.items()})
-    failed = {name: misses({**f, "candidates_p99": f["candidates_p99"]}) for name, f in figures.items()}
+    print_summary(figures)
+    failed = {name: misses(f) for name, f in figures.items()}
     if twins_refused:
         failed.setdefault("twins_siblings", []).append(f"{twins_refused} twin registrations refused")
     for name, problems in failed.items():
