@@ -1,20 +1,58 @@
-"""Access log entries as the API shows them."""
+"""Audit actions, and access log entries as the API shows them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Any, ClassVar
 
-from signpost.models.common import OutModel
+from pydantic import Field
+
+from signpost.models.common import CloseReason, Outcome, OutModel, Role, SearchReason
+from signpost.models.transfers import DeclineReason, TransferReason
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records (a closed list: an entry with any other action is refused)."""
+
+    REGISTER = "register"
+    REGISTER_DUPLICATE = "register_duplicate"  # a registration that found the child already known
+    VIEW = "view"
+    UPDATE = "update"
+    CLOSE = "close"
+    SEARCH = "search"
+    BREAK_GLASS = "break_glass"
+    SUBJECT_ACCESS_REPORT = "subject_access_report"
+    TRANSFER_REQUESTED = "transfer_requested"
+    TRANSFER_ACKNOWLEDGED = "transfer_acknowledged"
+    TRANSFER_ACCEPTED = "transfer_accepted"
+    TRANSFER_DECLINED = "transfer_declined"
+
+
+# The reason an entry gives: the search's, the closure's, the transfer's or the decline's.
+AccessReason = SearchReason | CloseReason | TransferReason | DeclineReason
 
 
 class AccessLogEntry(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "at": "2026-03-02T14:05:09Z",
+            "org": "RAL",
+            "role": "health",
+            "action": "search",
+            "reason": "emergency_care",
+            "outcome": "match",
+        }
+    ]
+
     at: dt.datetime
-    org: str
-    role: str
-    action: str
-    reason: str | None = None
-    outcome: str | None = None
+    org: str = Field(description="The organisation's code; a sensitive service shows as `a health service`")
+    role: Role
+    action: AuditAction
+    reason: AccessReason | None = None
+    outcome: Outcome | None = Field(default=None, description="A search's outcome")
 
 
 class AccessLog(OutModel):
     items: list[AccessLogEntry]
+    next: str | None = Field(default=None, description="The next (older) page's path, if there is one")
