@@ -67,8 +67,6 @@ def _date_of_birth(value: dt.date) -> dt.date:
 NhsNumber = Annotated[
     str,
     Field(
-        min_length=10,
-        max_length=12,
         json_schema_extra={"pattern": NHS_NUMBER_PATTERN},
         description="10 digits with a valid modulus-11 check digit; `943 476 5919` and `943-476-5919` "
         "are read as `9434765919`",
@@ -78,7 +76,6 @@ NhsNumber = Annotated[
 Postcode = Annotated[
     str,
     Field(
-        min_length=5,
         max_length=10,
         json_schema_extra={"pattern": POSTCODE_PATTERN},
         description="A UK postcode by format, any case and spacing (stored as upper case with one "
