@@ -47,8 +47,22 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def port_from(value: str | None) -> int | None:
+    """PORT as a TCP port number; None if it is not one."""
+    raw = (value or "3000").strip()
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        return None
+    return int(raw)
+
+
 def main() -> int:
-    port = int(os.environ.get("PORT", "3000"))
+    port = port_from(os.environ.get("PORT"))
+    if port is None:
+        print(
+            f"PORT must be a whole number from 1 to 65535, e.g. PORT=8080 (got {os.environ.get('PORT')!r})",
+            file=sys.stderr,
+        )
+        return 2
     # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
