@@ -18,6 +18,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from pydantic.json_schema import models_json_schema
+from signpost.api_doc import IDEMPOTENT, PROBLEM_JSON, STANDARD_ERRORS, problem_doc
+from signpost.authz import ROLE_PERMISSIONS
+from signpost.models.problems import DuplicateChildProblem, Problem, ValidationProblem
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "signpost" / "signpost" / "openapi.json"
 API_FUNCTIONS = ("records", "search", "transfers", "inbox", "imports")
@@ -65,9 +72,6 @@ WRITES = ("post", "put", "patch")
 
 
 def build() -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-
     merge = OpenAPIMerge(
         title="Signpost API",
         version="1.0.0",
@@ -91,9 +95,6 @@ def build() -> dict[str, Any]:
 
 def complete(schema: dict[str, Any], resolvers: list[Any]) -> None:
     """What every operation shares: roles, standard errors and their headers, request headers."""
-    from signpost.api_doc import IDEMPOTENT, PROBLEM_JSON, STANDARD_ERRORS, problem_doc
-    from signpost.models.problems import DuplicateChildProblem, Problem, ValidationProblem
-
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     _add_models(components, [Problem, ValidationProblem, DuplicateChildProblem])
     schema["tags"] = [tag for tag in TAGS if _tag_used(schema, tag["name"])]
@@ -123,8 +124,6 @@ def complete(schema: dict[str, Any], resolvers: list[Any]) -> None:
 
 def _who(resolvers: list[Any], method: str, path: str) -> tuple[bool, list[str]]:
     """(public, the roles that may call it), from the resolver's route table and signpost.authz."""
-    from signpost.authz import ROLE_PERMISSIONS
-
     for resolver in resolvers:
         route = (method, path)
         if route in getattr(resolver, "public", ()):
@@ -140,8 +139,8 @@ def _roles_text(roles: list[str]) -> str:
 
 
 def _describe(description: str, public: bool, roles: list[str]) -> str:
-    who = "**Who may call it:** anyone, without a token." if public else f"**Who may call it:** {_roles_text(roles)}."
-    return f"{who}\n\n{description}".strip()
+    who = "anyone, without a token" if public else _roles_text(roles)
+    return f"**Who may call it:** {who}.\n\n{description}".strip()
 
 
 def _standard_statuses(path: str, method: str, operation: dict[str, Any], public: bool) -> list[int]:
@@ -171,8 +170,6 @@ def _as_refs(response: Any) -> dict[str, Any]:
 
 
 def _add_models(components: dict[str, Any], models: list[Any]) -> None:
-    from pydantic.json_schema import models_json_schema
-
     _, top = models_json_schema([(m, "serialization") for m in models], ref_template=SCHEMAS + "{model}")
     for name, definition in top.get("$defs", {}).items():
         components.setdefault(name, definition)
@@ -202,8 +199,7 @@ def _refs(node: Any) -> set[str]:
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "layers" / "signpost"))
+    sys.path.insert(0, str(ROOT))  # the functions package
     text = json.dumps(build(), indent=2, sort_keys=True) + "\n"
     if "--check" in sys.argv:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
