@@ -19,17 +19,27 @@ help: ## list the targets
 		| awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
-# Serving only: skipped when the full install is already current (it includes these).
+# Serving only, from the source tree (the project itself is not built): the runtime dependencies
+# and the `local` extra, by the interpreter's own pip when it can install into another environment
+# (no pip in .venv to bootstrap first). Skipped when the full install is current (it includes these).
 $(LOCAL_STAMP): pyproject.toml | $(BIN)/python
 	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
 		echo "installing what serving needs into $(VENV) (make test installs the rest)"; \
-		$(PIP) install --quiet --no-compile -e '.[local]'; \
+		if $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1; then \
+			pip="$(PYTHON) -m pip --python $(BIN)/python"; \
+		else \
+			$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null; \
+			pip="$(BIN)/python -m pip"; \
+		fi; \
+		$(BIN)/python scripts/requirements.py local \
+			| $$pip --disable-pip-version-check install --quiet --no-compile -r /dev/stdin || exit 1; \
 	fi
 	@touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'
 	@touch $@ $(LOCAL_STAMP)
@@ -43,7 +53,7 @@ check-port:
 	fi
 
 local: check-port $(LOCAL_STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS (PORT=8080 make local)
-	PORT=$(PORT) $(BIN)/python -m infrastructure.local
+	PORT=$(PORT) PYTHONPATH=layers/signpost $(BIN)/python -m infrastructure.local
 
 test: $(STAMP) ## run every test (unit, integration, API over HTTP, README walk-through) with coverage
 	$(BIN)/python scripts/build_openapi.py --check
