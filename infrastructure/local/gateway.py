@@ -357,6 +357,13 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(response.body)
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (an unknown method, a malformed request line) as
+            problem+json too, not its HTML page."""
+            self.close_connection = True
+            detail = "this method is not supported" if code == 501 else "the request could not be read"
+            self._send(problem_response(code, detail), "-")
+
         def log_message(self, format: str, *args: Any) -> None:
             """Silenced: the gateway writes its own structured line per request."""
 
