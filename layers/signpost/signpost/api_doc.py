@@ -91,7 +91,7 @@ STANDARD_ERRORS: Mapping[int, Error] = {
         "No bearer token, or one that is invalid, expired, or whose role does not fit its "
         "organisation. Send `Authorization: Bearer <JWT>`.",
         headers={"WWW-Authenticate": WWW_AUTHENTICATE_HEADER},
-        example={"detail": "send a valid bearer token in the Authorization header"},
+        example={"detail": "send a valid, unexpired bearer token in the Authorization header"},
     ),
     403: Error(
         "The caller's role may not do this (see the roles above), or the web application firewall "
