@@ -357,7 +357,7 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(response.body)
 
-        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:  # noqa: ARG002
             """http.server's own refusals (an unknown method, a malformed request line) as
             problem+json too, not its HTML page."""
             self.close_connection = True
