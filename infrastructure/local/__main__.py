@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import sys
@@ -15,32 +14,13 @@ from infrastructure.local.stream import LocalStream
 from infrastructure.local.stream import attach as attach_stream
 
 
-def _token_command(url: str, org: str, role: str, sub: str) -> str:
-    body = f'{{"org":"{org}","role":"{role}","sub":"{sub}"}}'
-    return (
-        f"curl -s -X POST {url}/dev/token -H 'Content-Type: application/json' -d '{body}'"
-        " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-    )
-
-
-def walkthrough(url: str, today: dt.date) -> str:
-    """Lines a newcomer can paste: a Camden token, a registration, a search from the Royal Free."""
-    review_by = (today + dt.timedelta(days=180)).isoformat()
-    child = '"given_names":"Amelia","family_name":"Example","date_of_birth":"2015-03-14"'
-    json_header = "-H 'Content-Type: application/json'"
-    return f"""
-# 1. a token for a Camden social worker
-TOKEN=$({_token_command(url, "E09000007", "la_practitioner", "camden-sw-1")})
-
-# 2. register a child as Camden
-curl -s -X POST {url}/v1/children -H "Authorization: Bearer $TOKEN" {json_header} \\
-  -d '{{{child},"categories":["child_protection_plan"],"review_by":"{review_by}"}}'
-
-# 3. look the child up from the Royal Free (health)
-HEALTH=$({_token_command(url, "RAL", "health", "rf-nurse-1")})
-curl -s -X POST {url}/v1/searches -H "Authorization: Bearer $HEALTH" {json_header} \\
-  -d '{{{child},"reason":"safeguarding_concern"}}'
-"""
+def startup_lines(url: str) -> list[str]:
+    """What `make local` prints once it serves (README.md shows the same lines; a test compares)."""
+    return [
+        f"Signpost local stack on {url}  (Ctrl-C stops it)",
+        "in-memory AWS (moto, eu-west-2) made from template.yaml; demo directory seeded",
+        f'try it: README.md "Walk-through with curl", in another terminal (API={url})',
+    ]
 
 
 def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -78,10 +58,7 @@ def main() -> int:
         except OSError as exc:
             print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another", file=sys.stderr)
             return 1
-        tables = ", ".join(aws.tables.values())
-        print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
-        print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
-        print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
+        print("\n".join(startup_lines(gateway.url)), file=sys.stderr, flush=True)
         gateway.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, at any point
         print("\nstopping", file=sys.stderr)
