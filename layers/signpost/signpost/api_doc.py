@@ -133,7 +133,7 @@ class Reply:
 
     model: type[Any]
     description: str
-    location: bool = False  # a 201 that names the new resource in `Location`
+    location: bool = False  # the answer names the new resource in `Location` (201, or 202 to follow)
 
 
 def reply(model: type[Any], description: str, *, location: bool = False) -> Reply:
@@ -179,11 +179,14 @@ def operation(
     description: str = "",
     errors: Mapping[int, Error | str] | None = None,
     idempotent: bool = False,
+    request_body: Mapping[str, Any] | None = None,
 ) -> RouteDoc:
     """The documentation of one route, as keyword arguments for `@app.get/post/...`.
 
     `errors` maps a status to why this route answers it (a string, or `error(...)` for another
     problem model). `idempotent` documents the optional `Idempotency-Key` request header.
+    `request_body` is an OpenAPI request body object, for a body no model describes (e.g.
+    `text/csv`); a JSON body is documented by the handler's model parameter instead.
     """
     responses: dict[int, OpenAPIResponse] = {}
     for status, success in ok.items():
@@ -204,7 +207,10 @@ def operation(
         "description": description,
         "tags": [tag],
         "responses": responses,
-        "openapi_extensions": {IDEMPOTENT: True} if idempotent else {},
+        "openapi_extensions": {
+            **({IDEMPOTENT: True} if idempotent else {}),
+            **({"requestBody": dict(request_body)} if request_body else {}),
+        },
     }
 
 
