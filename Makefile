@@ -12,7 +12,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching bench-notifications deploy clean
+.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching bench-blocks bench-notifications deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
@@ -81,6 +81,9 @@ bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and 
 bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then the real register/search path on moto
 	$(BIN)/python tests/bench/bench_matching.py
 	$(BIN)/python tests/bench/bench_matching_moto.py
+
+bench-blocks: $(STAMP) ## block sizes, blocks and candidates read per search at 500,000 children; transaction items
+	$(BIN)/python tests/bench/bench_blocks.py
 
 bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
 	$(BIN)/python tests/bench/bench_notifications.py

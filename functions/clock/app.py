@@ -52,6 +52,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "transfer_overdue": run.transfer_overdue,
         "review_due": run.review_due,
         "already_raised": run.already_raised,
+        "delisted": run.delisted,
         "complete": run.complete,
     }
     metrics.add_metric(name="TransferOverdueRaised", unit="Count", value=run.transfer_overdue)
