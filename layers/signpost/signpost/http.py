@@ -18,10 +18,8 @@ from pydantic import BaseModel
 from signpost.authz import Action, Caller
 from signpost.errors import (
     BadRequest,
-    Busy,
     Forbidden,
     SignpostError,
-    TooManyRequests,
     UnsupportedMediaType,
     problem,
 )
@@ -200,17 +198,11 @@ def make_resolver(
             extra["errors"] = exc.errors
         return problem_response(exc.status, exc.detail, **extra)
 
-    @app.exception_handler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Response[str]:
-        return problem_response(exc.status, exc.detail, retry_after=exc.retry_after)
-
-    @app.exception_handler(Busy)
-    def _busy(exc: Busy) -> Response[str]:
-        return problem_response(exc.status, exc.detail, retry_after=exc.retry_after)
-
     @app.exception_handler(SignpostError)
     def _domain(exc: SignpostError) -> Response[str]:
-        return problem_response(exc.status, exc.detail, **exc.extra)
+        # An error that says when to come back (429, 503, …) carries Retry-After.
+        retry_after: int | None = getattr(exc, "retry_after", None)
+        return problem_response(exc.status, exc.detail, retry_after=retry_after, **exc.extra)
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
