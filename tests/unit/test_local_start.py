@@ -12,7 +12,10 @@ from infrastructure.local.__main__ import port_from
 from tests.support.readme import ROOT
 
 
-@pytest.mark.parametrize("port", ["abc", "0", "70000", "80 80", "-1", "\uff13\uff10\uff10\uff10"]  # the last: full-width digits)
+FULL_WIDTH_3000 = "\uff13\uff10\uff10\uff10"
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "80 80", "-1", FULL_WIDTH_3000])
 def test_make_refuses_a_port_that_is_not_one(port: str) -> None:
     done = subprocess.run(
         ["make", "--no-print-directory", "check-port", f"PORT={port}"],
@@ -26,7 +29,10 @@ def test_make_refuses_a_port_that_is_not_one(port: str) -> None:
 
 def test_make_accepts_a_port() -> None:
     done = subprocess.run(
-        ["make", "--no-print-directory", "check-port", "PORT=8080"], cwd=ROOT, capture_output=True, check=False
+        ["make", "--no-print-directory", "check-port", "PORT=8080"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
     )
     assert done.returncode == 0
 
