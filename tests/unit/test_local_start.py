@@ -11,7 +11,6 @@ import pytest
 from infrastructure.local.__main__ import port_from
 from tests.support.readme import ROOT
 
-
 FULL_WIDTH_3000 = "\uff13\uff10\uff10\uff10"
 
 
@@ -22,6 +21,7 @@ def test_make_refuses_a_port_that_is_not_one(port: str) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        check=False,
     )
     assert done.returncode != 0
     assert "PORT must be a whole number from 1 to 65535" in done.stderr
