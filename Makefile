@@ -12,7 +12,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching bench-blocks bench-notifications deploy clean
+.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching bench-blocks bench-notifications deploy stats-sample clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
@@ -21,9 +21,10 @@ help: ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
 
-# Serving only, from the source tree (the project itself is not built): the runtime dependencies
-# and the `local` extra, by the interpreter's own pip when it can install into another environment
-# (no pip in .venv to bootstrap first). Skipped when the full install is current (it includes these).
+# Serving only: the runtime dependencies and the `local` extra in one resolution, then the project
+# itself (editable, no dependencies, no isolated build), by the interpreter's own pip when it can
+# install into another environment (no pip in .venv to bootstrap first). Skipped when the full
+# install is current (it includes these).
 $(LOCAL_STAMP): pyproject.toml | $(BIN)/python
 	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
 		echo "installing what serving needs into $(VENV) (make test installs the rest)"; \
@@ -33,8 +34,10 @@ $(LOCAL_STAMP): pyproject.toml | $(BIN)/python
 			$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null; \
 			pip="$(BIN)/python -m pip"; \
 		fi; \
-		$(BIN)/python scripts/requirements.py local \
+		$(BIN)/python scripts/requirements.py local --build \
 			| $$pip --disable-pip-version-check install --quiet --no-compile -r /dev/stdin || exit 1; \
+		$$pip --disable-pip-version-check install --quiet --no-compile --no-deps --no-build-isolation -e . \
+			|| exit 1; \
 	fi
 	@touch $@
 
@@ -53,7 +56,7 @@ check-port:
 	fi
 
 local: check-port $(LOCAL_STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS (PORT=8080 make local)
-	PORT=$(PORT) PYTHONPATH=layers/signpost $(BIN)/python -m infrastructure.local
+	PORT=$(PORT) $(BIN)/python -m infrastructure.local
 
 test: $(STAMP) ## run every test (unit, integration, API over HTTP, README walk-through) with coverage
 	$(BIN)/python scripts/build_openapi.py --check
@@ -62,11 +65,12 @@ test: $(STAMP) ## run every test (unit, integration, API over HTTP, README walk-
 test-fast: $(STAMP) ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
 
-lint: $(STAMP) ## ruff, mypy (strict on signpost), cfn-lint, checkov, and a client generated from openapi.json
+lint: $(STAMP) ## ruff, mypy (strict on signpost and the client), cfn-lint, checkov, the workflows, a client generated from openapi.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/signpost/signpost functions infrastructure scripts clients/python
 	bash scripts/check_template.sh
+	$(BIN)/python scripts/check_workflows.py
 	$(BIN)/python scripts/check_client_generation.py
 
 openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the handlers
@@ -88,9 +92,12 @@ bench-blocks: $(STAMP) ## block sizes, blocks and candidates read per search at 
 bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
 	$(BIN)/python tests/bench/bench_notifications.py
 
-deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
+deploy: $(STAMP) ## sam build && deploy ENV (staging|prod): SAM CLI, AWS credentials, SIGNPOST_* parameters (docs/runbook.md)
 	sam build
-	sam deploy --config-env $(ENV)
+	PYTHON=$(BIN)/python scripts/deploy.sh $(ENV)
+
+stats-sample: $(STAMP) ## a month of synthetic activity on the local stack, then its statistics into docs/stats-sample
+	$(BIN)/python scripts/sample_stats.py
 
 clean: ## remove build and test artefacts (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis build

@@ -7,6 +7,7 @@ import signal
 import sys
 from types import FrameType
 
+from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
@@ -14,13 +15,18 @@ from infrastructure.local.stream import LocalStream
 from infrastructure.local.stream import attach as attach_stream
 
 
-def startup_lines(url: str) -> list[str]:
+def startup_lines(url: str, aws_port: int | None) -> list[str]:
     """What `make local` prints once it serves (README.md shows the same lines; a test compares)."""
-    return [
+    lines = [
         f"Signpost local stack on {url}  (Ctrl-C stops it)",
         "in-memory AWS (moto, eu-west-2) made from template.yaml; demo directory seeded",
-        f'try it: README.md "Walk-through with curl", in another terminal (API={url})',
     ]
+    if aws_port is not None:
+        lines.append(
+            f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit"
+        )
+    lines.append(f'try it: README.md "Walk-through with curl", in another terminal (API={url})')
+    return lines
 
 
 def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -49,6 +55,7 @@ def main() -> int:
     aws: LocalAws | None = None
     gateway: Gateway | None = None
     stream: LocalStream | None = None
+    admin_aws = None
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
@@ -58,12 +65,23 @@ def main() -> int:
         except OSError as exc:
             print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another", file=sys.stderr)
             return 1
-        print("\n".join(startup_lines(gateway.url)), file=sys.stderr, flush=True)
+        aws_port = int(os.environ.get("LOCAL_AWS_PORT", str(port + 1)))
+        try:
+            admin_aws = serve_aws(aws_port)
+        except OSError as exc:  # the API still works; only signpost-admin --local does not
+            print(f"no AWS endpoint for signpost-admin on port {aws_port} ({exc.strerror})", file=sys.stderr)
+        print(
+            "\n".join(startup_lines(gateway.url, aws_port if admin_aws else None)),
+            file=sys.stderr,
+            flush=True,
+        )
         gateway.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, at any point
         print("\nstopping", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        if admin_aws is not None:
+            admin_aws.stop()
         if gateway is not None:
             gateway.stop()
         if stream is not None:

@@ -36,6 +36,7 @@ README_IDENTITIES = ("Amelia", "9434765919", "2015-03-14", "2016-05-09")
 @dataclass
 class Served:
     url: str
+    aws_port: int  # signpost-admin --local's AWS endpoint
     output: list[str] = field(default_factory=list)  # everything the server wrote, line by line
 
 
@@ -47,8 +48,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "PYTHONPATH": os.pathsep.join(["layers/signpost", "."])}
+    port, aws_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "LOCAL_AWS_PORT": str(aws_port),
+        "PYTHONPATH": os.pathsep.join(["layers/signpost", "."]),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "infrastructure.local"],
         cwd=ROOT,
@@ -58,7 +64,7 @@ def served() -> Iterator[Served]:
         text=True,
         start_new_session=True,
     )
-    stack = Served(f"http://127.0.0.1:{port}")
+    stack = Served(f"http://127.0.0.1:{port}", aws_port)
     assert server.stdout is not None
     stream = server.stdout
     reader = threading.Thread(target=lambda: stack.output.extend(iter(stream.readline, "")), daemon=True)
@@ -95,12 +101,16 @@ def test_make_local_starts_the_stack_as_this_test_does() -> None:
         text=True,
         check=True,
     ).stdout
-    assert "PORT=3999 PYTHONPATH=layers/signpost .venv/bin/python -m infrastructure.local" in dry
+    assert "PORT=3999 .venv/bin/python -m infrastructure.local" in dry
 
 
 def test_the_start_up_lines_are_the_readmes(served: Served) -> None:
     (startup,) = [b for b in blocks() if b.language == "text" and "startup" in b.tags]
-    expected = startup.body.replace("http://127.0.0.1:3000", served.url).splitlines()
+    expected = (
+        startup.body.replace("http://127.0.0.1:3000", served.url)
+        .replace("LOCAL_AWS_PORT=3001", f"LOCAL_AWS_PORT={served.aws_port}")
+        .splitlines()
+    )
     assert [line.rstrip("\n") for line in served.output[: len(expected)]] == expected
 
 
