@@ -27,6 +27,9 @@ class AuditAction(StrEnum):
     TRANSFER_ACKNOWLEDGED = "transfer_acknowledged"
     TRANSFER_ACCEPTED = "transfer_accepted"
     TRANSFER_DECLINED = "transfer_declined"
+    BREAK_GLASS_REVIEWED = "break_glass_reviewed"  # an auditor's finding, on the search's chain
+    DIRECTORY_CREATE = "directory_create"  # directory changes, on the organisation's chain
+    DIRECTORY_UPDATE = "directory_update"
 
 
 # The reason an entry gives: the search's, the closure's, the transfer's or the decline's.
