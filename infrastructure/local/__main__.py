@@ -11,8 +11,7 @@ from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import LocalStream
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import LocalStream, attach_all
 
 
 def startup_lines(url: str, aws_port: int | None) -> list[str]:
@@ -54,12 +53,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     aws: LocalAws | None = None
     gateway: Gateway | None = None
-    stream: LocalStream | None = None
+    streams: list[LocalStream] = []
     admin_aws = None
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier
+        streams = attach_all(gateway)  # records → notifier, audit → audit sealer
         try:
             gateway.bind()
         except OSError as exc:
@@ -84,7 +83,7 @@ def main() -> int:
             admin_aws.stop()
         if gateway is not None:
             gateway.stop()
-        if stream is not None:
+        for stream in streams:
             stream.uninstall()
         if aws is not None:
             aws.stop()

@@ -20,12 +20,17 @@ class Settings(BaseSettings):
     audit_table: str = Field(default="signpost-audit", alias="AUDIT_TABLE")
     idempotency_table: str = Field(default="signpost-idempotency", alias="IDEMPOTENCY_TABLE")
     directory_table: str = Field(default="signpost-directory", alias="DIRECTORY_TABLE")
+    # The audit sealer's: seals and sealed heads (only the sealer writes it; verify-audit reads it)
+    audit_heads_table: str = Field(default="signpost-audit-heads", alias="AUDIT_HEADS_TABLE")
 
     # KMS: the data-key CMK (envelope encryption) and the HMAC key (blind indexes)
     data_key_id: str = Field(default="alias/signpost-data", alias="DATA_KEY_ID")
     hmac_key_id: str = Field(default="alias/signpost-blind-index", alias="HMAC_KEY_ID")
     data_key_max_age_seconds: int = Field(default=300, alias="DATA_KEY_MAX_AGE_SECONDS")
     data_key_max_uses: int = Field(default=10_000, alias="DATA_KEY_MAX_USES")
+    # The audit MAC key (sealer: GenerateMac; verify-audit: VerifyMac) and the Object Lock bucket
+    audit_mac_key_id: str = Field(default="alias/signpost-audit-mac", alias="AUDIT_MAC_KEY_ID")
+    audit_anchor_bucket: str = Field(default="", alias="AUDIT_ANCHOR_BUCKET")
 
     # Token verification (authorizer)
     jwt_issuer: str = Field(default="https://login.example.gov.uk/", alias="JWT_ISSUER")
@@ -50,6 +55,8 @@ class Settings(BaseSettings):
 
     # SNS topic for "you have N new notifications" (notifier)
     notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
+    # The notifier's failure queue (signpost-admin redrive-notifications reads it)
+    notifier_failure_queue_url: str = Field(default="", alias="NOTIFIER_FAILURE_QUEUE_URL")
 
     environment: str = Field(default="local", alias="SIGNPOST_ENV")
 
