@@ -28,8 +28,10 @@ class AuditAction(StrEnum):
     TRANSFER_ACCEPTED = "transfer_accepted"
     TRANSFER_DECLINED = "transfer_declined"
     BREAK_GLASS_REVIEWED = "break_glass_reviewed"  # an auditor's finding, on the search's chain
-    DIRECTORY_CREATE = "directory_create"  # directory changes, on the organisation's chain
+    DIRECTORY_CREATE = "directory_create"  # directory changes (`signpost-admin directory apply`)
     DIRECTORY_UPDATE = "directory_update"
+    ORGANISATION_CREATE = "organisation_create"  # directory changes through PUT /v1/organisations
+    ORGANISATION_UPDATE = "organisation_update"
 
 
 # The reason an entry gives: the search's, the closure's, the transfer's or the decline's.
