@@ -143,9 +143,7 @@ def list_notifications(
     ),
 )
 def read_notification(
-    notification_id: Annotated[
-        str, Path(min_length=1, max_length=100, description="The notification's `id`")
-    ],
+    notification_id: Annotated[str, Path(min_length=1, description="The notification's `id`")],
 ) -> Response[str]:
     item = notifications.mark_read(_inbox(), current_caller(app), notification_id, services().now())
     return json_response(200, item)

@@ -34,7 +34,7 @@ app = make_resolver(
         ("GET", "/v1/children/{child_id}/subject-access-report"): Action.SUBJECT_ACCESS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1, max_length=64, description="The record's id (opaque)")]
+ChildId = Annotated[str, Path(min_length=1, description="The record's id (opaque)")]
 NOT_YOURS = "No such child, or not a child your organisation is responsible for (they answer alike)."
 
 
@@ -104,7 +104,11 @@ def get_child(child_id: ChildId) -> Response[str]:
             403: "The caller's role may not change records, or may not change `shielding` "
             "(`la_manager` only).",
             404: NOT_YOURS,
-            409: "The record is closed, or another active record has this NHS number.",
+            409: error(
+                "The record is closed, or the corrected identity is that of another active record: "
+                "`signposts` says whom to contact.",
+                model=DuplicateChildProblem,
+            ),
         },
     ),
 )
@@ -119,7 +123,8 @@ def update_child(child_id: ChildId, body: UpdateRequest) -> Response[str]:
         "Close a record",
         tag="children",
         description="A closed record stays findable as `status: closed` for 365 days, then leaves "
-        "search; it is purged after the retention period.",
+        "search; it is purged after the retention period. Closing withdraws an open transfer of the "
+        "child (the receiving organisation gets `transfer_withdrawn`).",
         ok={200: reply(ChildView, "The closed record")},
         errors={404: NOT_YOURS, 409: "The record is already closed."},
     ),

@@ -1,5 +1,5 @@
 """Transfers function: a child moves between local authorities (request, list, acknowledge,
-accept, decline)."""
+accept, decline, withdraw)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ app = make_resolver(
         ("POST", "/v1/transfers/{transfer_id}/acknowledge"): Action.MANAGE_RECORDS,
         ("POST", "/v1/transfers/{transfer_id}/accept"): Action.MANAGE_RECORDS,
         ("POST", "/v1/transfers/{transfer_id}/decline"): Action.MANAGE_RECORDS,
+        ("POST", "/v1/transfers/{transfer_id}/withdraw"): Action.MANAGE_RECORDS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1, max_length=64, description="The record's id (opaque)")]
-TransferId = Annotated[str, Path(min_length=1, max_length=64, description="The transfer's id (opaque)")]
+ChildId = Annotated[str, Path(min_length=1, description="The record's id (opaque)")]
+TransferId = Annotated[str, Path(min_length=1, description="The transfer's id (opaque)")]
 NOT_ADDRESSED = "No such transfer, or not one addressed to the caller's organisation (they answer alike)."
 
 
@@ -47,7 +48,7 @@ def _repository() -> DynamoTransfers:
 
 
 def _no_fields() -> None:
-    """acknowledge and accept take no fields: an empty body or `{}` (unknown fields are 400)."""
+    """acknowledge, accept and withdraw take no fields: an empty body or `{}` (unknown fields are 400)."""
     raw = app.current_event.body
     if raw is None or not raw.strip():
         return
@@ -147,7 +148,8 @@ def list_transfers(
         "Acknowledge a transfer",
         tag="transfers",
         description="The receiving organisation confirms it has seen the request; this stops the "
-        "`acknowledge_by` clock. Takes no fields (no body, or `{}`).",
+        "`acknowledge_by` clock. Takes no fields (no body, or `{}`). Sent again for a transfer already "
+        "acknowledged, it answers the first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
         errors={
             404: NOT_ADDRESSED,
@@ -170,7 +172,7 @@ def acknowledge(transfer_id: TransferId) -> Response[str]:
         tag="transfers",
         description="The record moves in one transaction with its audit entry and the notice to the "
         "sending organisation, which from then on gets 404 for the child. Takes no fields (no body, or "
-        "`{}`).",
+        "`{}`). Sent again for a transfer already accepted, it answers the first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
         errors={
             404: NOT_ADDRESSED,
@@ -192,7 +194,8 @@ def accept(transfer_id: TransferId) -> Response[str]:
         "Decline a transfer",
         tag="transfers",
         description="The receiving organisation declines, giving a reason; the sending organisation "
-        "stays responsible and is told.",
+        "stays responsible and is told. Sent again for a transfer already declined, it answers the "
+        "first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
         errors={
             404: NOT_ADDRESSED,
@@ -203,6 +206,30 @@ def accept(transfer_id: TransferId) -> Response[str]:
 def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
     view = transfers.decline(services(), _repository(), current_caller(app), transfer_id, body)
     metrics.add_metric(name="TransferDeclined", unit="Count", value=1)
+    return json_response(200, view)
+
+
+@app.post(
+    "/v1/transfers/<transfer_id>/withdraw",
+    **operation(
+        "withdrawTransfer",
+        "Withdraw an open transfer",
+        tag="transfers",
+        description="The sending organisation withdraws a transfer while it is open (closing the record "
+        "withdraws it too); the receiving organisation gets `transfer_withdrawn`. Takes no fields (no "
+        "body, or `{}`). Sent again for a transfer already withdrawn, it answers the first response "
+        "again (200).",
+        ok={200: reply(TransferView, "The transfer, withdrawn")},
+        errors={
+            404: "No such transfer, or not one the caller's organisation sent (they answer alike).",
+            409: "The transfer is already accepted or declined.",
+        },
+    ),
+)
+def withdraw(transfer_id: TransferId) -> Response[str]:
+    _no_fields()
+    view = transfers.withdraw(services(), _repository(), current_caller(app), transfer_id)
+    metrics.add_metric(name="TransferWithdrawn", unit="Count", value=1)
     return json_response(200, view)
 
 

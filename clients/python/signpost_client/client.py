@@ -242,6 +242,9 @@ class SignpostClient:
             TransferView, "POST", f"/v1/transfers/{_id(transfer_id)}/decline", json={"reason": reason}
         )
 
+    def withdraw_transfer(self, transfer_id: str) -> TransferView:
+        return self._json(TransferView, "POST", f"/v1/transfers/{_id(transfer_id)}/withdraw")
+
     # ------------------------------------------------------------------ notifications and directory
 
     def notifications(self, *, unread: bool = False, limit: int | None = None) -> NotificationPage:

@@ -17,7 +17,7 @@ CloseReason = Literal["plan_ended", "moved_abroad", "reached_adulthood", "died",
 ShieldingReason = Literal["adoption", "witness_protection", "refuge", "court_order"]
 TransferReason = Literal["family_moved", "placed_out_of_area", "returned_home", "other"]
 DeclineReason = Literal["not_resident", "known_elsewhere", "insufficient_information", "other"]
-TransferStatus = Literal["requested", "acknowledged", "accepted", "declined"]
+TransferStatus = Literal["requested", "acknowledged", "accepted", "declined", "withdrawn"]
 Direction = Literal["incoming", "outgoing"]
 OrgType = Literal["local_authority", "police", "health", "education", "national"]
 Role = Literal["la_practitioner", "la_manager", "health", "education", "police", "auditor", "admin"]
@@ -26,6 +26,7 @@ NotificationType = Literal[
     "transfer_acknowledged",
     "transfer_accepted",
     "transfer_declined",
+    "transfer_withdrawn",
     "transfer_overdue",
     "record_viewed",
     "seen_in_other_area",
@@ -155,6 +156,7 @@ class TransferView(TypedDict):
     acknowledged_at: NotRequired[str | None]
     decided_at: NotRequired[str | None]
     decline_reason: NotRequired[DeclineReason | None]
+    withdrawn_at: NotRequired[str | None]
 
 
 class TransferPage(TypedDict):

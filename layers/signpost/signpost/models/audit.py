@@ -17,6 +17,7 @@ class AuditAction(StrEnum):
 
     REGISTER = "register"
     REGISTER_DUPLICATE = "register_duplicate"  # a registration that found the child already known
+    UPDATE_DUPLICATE = "update_duplicate"  # a correction that found another active record of the child
     VIEW = "view"
     UPDATE = "update"
     CLOSE = "close"
@@ -27,6 +28,7 @@ class AuditAction(StrEnum):
     TRANSFER_ACKNOWLEDGED = "transfer_acknowledged"
     TRANSFER_ACCEPTED = "transfer_accepted"
     TRANSFER_DECLINED = "transfer_declined"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn"
     BREAK_GLASS_REVIEWED = "break_glass_reviewed"  # an auditor's finding, on the search's chain
     DIRECTORY_CREATE = "directory_create"  # directory changes (`signpost-admin directory apply`)
     DIRECTORY_UPDATE = "directory_update"
@@ -34,8 +36,15 @@ class AuditAction(StrEnum):
     ORGANISATION_UPDATE = "organisation_update"
 
 
-# The reason an entry gives: the search's, the closure's, the transfer's or the decline's.
-AccessReason = SearchReason | CloseReason | TransferReason | DeclineReason
+class WithdrawalReason(StrEnum):
+    """Why a transfer was withdrawn: by the sending organisation, or because it closed the record."""
+
+    WITHDRAWN = "withdrawn"
+    RECORD_CLOSED = "record_closed"
+
+
+# The reason an entry gives: the search's, the closure's, the transfer's, the decline's or the withdrawal's.
+AccessReason = SearchReason | CloseReason | TransferReason | DeclineReason | WithdrawalReason
 
 
 class AccessLogEntry(OutModel):

@@ -7,6 +7,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+# Ids are opaque (API.md): the service issues 32 hex digits; anything longer than this cannot
+# exist and is answered as an unknown id (404), never refused for its shape.
+MAX_ID_LENGTH = 128
+
 
 def _examples(schema: dict[str, Any], cls: type[Any]) -> None:
     """A model's own `EXAMPLES` (not inherited ones) become its JSON schema's `examples`."""
