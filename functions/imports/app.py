@@ -11,8 +11,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from signpost.api_doc import operation, reply
 from signpost.authz import Action
-from signpost.http import current_caller, json_doc, json_response, make_resolver, raw_body
+from signpost.http import current_caller, json_response, make_resolver, raw_body
 from signpost.logic import imports
 from signpost.logic.import_csv import COLUMNS
 from signpost.models.imports import ImportAccepted, ImportList, ImportView
@@ -28,29 +29,52 @@ app = make_resolver(
     },
     media_types={("POST", "/v1/imports"): CSV},
 )
-ImportId = Annotated[str, Path(min_length=1, max_length=64)]
-Cursor = Annotated[str | None, Query(min_length=1, max_length=200)]
+ImportId = Annotated[str, Path(min_length=1, description="The import's id (opaque)")]
+Cursor = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="The `cursor` of the previous page")
+]
+NOT_YOURS = "No such import, or not one your organisation made (they answer alike)."
 
 _CSV_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": (
-            "UTF-8 CSV, at most 4 MB, with a header row naming the columns "
-            + ", ".join(COLUMNS)
-            + " (sex, nhs_number and postcode may be left out or empty; categories separated by ;)."
-        ),
-        "content": {CSV: {"schema": {"type": "string", "maxLength": imports.MAX_UPLOAD_BYTES}}},
-    }
+    "required": True,
+    "description": (
+        "UTF-8 CSV, at most 4 MB (4,194,304 bytes), a header row naming the columns "
+        + ", ".join(f"`{c}`" for c in COLUMNS)
+        + " in any order (`sex`, `nhs_number` and `postcode` may be left out or empty; several "
+        "`categories` separated by `;`; dates YYYY-MM-DD). Rows are numbered as a spreadsheet "
+        "numbers them: the header is row 1."
+    ),
+    "content": {
+        CSV: {
+            "schema": {"type": "string", "maxLength": imports.MAX_UPLOAD_BYTES},
+            "example": (
+                ",".join(COLUMNS) + "\nCAM-0001,Ada,Testcase,2014-02-11,female,9990000018,NW1 2AB,"
+                "child_protection_plan,2027-09-28\n"
+            ),
+        }
+    },
 }
 
 
 @app.post(
     "/v1/imports",
-    summary="Upload a caseload to import (la_practitioner, la_manager)",
-    description="Answers at once; the rows are imported in the background: follow Location.",
-    responses={202: json_doc(ImportAccepted, "Queued")},
-    tags=["imports"],
-    openapi_extensions=_CSV_BODY,
+    **operation(
+        "startImport",
+        "Upload a caseload to import",
+        tag="imports",
+        description="For `la_practitioner` and `la_manager`, into their own organisation. Answers at "
+        "once; the rows are imported in the background, each through the same checks, matching and "
+        "audit as registering a child: follow `Location`. Uploading the same file again changes "
+        "nothing that is already there.",
+        ok={202: reply(ImportAccepted, "Queued", location=True)},
+        errors={
+            400: "The file is not the import format (empty, no rows, a missing or unknown column in "
+            "the header): `errors` says which. Nothing was stored.",
+            413: "The file is over 4 MB. Nothing was stored.",
+            415: "The body is not `text/csv` (UTF-8).",
+        },
+        request_body=_CSV_BODY,
+    ),
 )
 def start_import() -> Response[str]:
     accepted = imports.start_import(services(), import_ports(), current_caller(app), raw_body(app))
@@ -60,12 +84,16 @@ def start_import() -> Response[str]:
 
 @app.get(
     "/v1/imports",
-    summary="The organisation's imports, newest first",
-    responses={200: json_doc(ImportList, "A page of imports")},
-    tags=["imports"],
+    **operation(
+        "listImports",
+        "The organisation's imports, newest first",
+        tag="imports",
+        description="Each with its progress and counts; follow `cursor` for the following page.",
+        ok={200: reply(ImportList, "A page of imports")},
+    ),
 )
 def list_imports(
-    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    limit: Annotated[int, Query(ge=1, le=50, description="At most this many imports")] = 20,
     cursor: Cursor = None,
 ) -> Response[str]:
     page = imports.list_imports(services(), import_ports(), current_caller(app), cursor=cursor, limit=limit)
@@ -74,13 +102,19 @@ def list_imports(
 
 @app.get(
     "/v1/imports/<import_id>",
-    summary="An import's progress, rejects and duplicates (the importing organisation only)",
-    responses={200: json_doc(ImportView, "Progress and a page of rejects and duplicates")},
-    tags=["imports"],
+    **operation(
+        "getImport",
+        "An import's progress, rejects and duplicates",
+        tag="imports",
+        description="The importing organisation only. `rejects` and `duplicates_detail` are paged "
+        "together: ask again with `cursor` while the answer has one.",
+        ok={200: reply(ImportView, "Progress and a page of rejects and duplicates")},
+        errors={404: NOT_YOURS},
+    ),
 )
 def get_import(
     import_id: ImportId,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many rejects and duplicates")] = 100,
     cursor: Cursor = None,
 ) -> Response[str]:
     view = imports.get_import(

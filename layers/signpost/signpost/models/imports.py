@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,6 +91,10 @@ COUNTERS = ("created", "updated", "unchanged", "duplicates", "rejected")
 
 
 class ImportAccepted(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {"import_id": "0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d", "status": "queued"}
+    ]
+
     import_id: str
     status: ImportStatus
 
@@ -125,7 +129,52 @@ class ImportSummary(ImportCounts):
     completed_at: dt.datetime | None = None
 
 
+_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "import_id": "0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d",
+    "status": "completed",
+    "created_at": "2026-12-02T09:00:00Z",
+    "completed_at": "2026-12-02T09:01:12Z",
+    "rows_total": 18,
+    "rows_done": 18,
+    "accepted": 4,
+    "updated": 0,
+    "unchanged": 0,
+    "duplicates": 1,
+    "rejected": 13,
+}
+
+
 class ImportView(ImportSummary):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            **_SUMMARY_EXAMPLE,
+            "rejects": [
+                {"row": 7, "local_id": "CAM-0006", "code": "R001_MISSING_FIELD", "field": "given_names"}
+            ],
+            "duplicates_detail": [
+                {
+                    "row": 6,
+                    "local_id": "CAM-0005",
+                    "signposts": [
+                        {
+                            "child_id": "3f2a9c5e8b7d4e01a6c2b9d8e7f60514",
+                            "status": "active",
+                            "organisation": {"code": "E09000012", "name": "London Borough of Hackney"},
+                            "contact": {
+                                "team": "Hackney First Access and Screening Team",
+                                "phone": "020 8356 5500",
+                                "email": "fast@hackney.gov.uk.example",
+                            },
+                            "categories": ["child_in_need"],
+                            "since": "2026-11-30",
+                        }
+                    ],
+                }
+            ],
+            "cursor": "UkVKRUNUIzAwMDAwMDcjMDB8fg",
+        }
+    ]
+
     rejects: list[Reject]
     duplicates_detail: list[DuplicateRow]
     cursor: str | None = Field(
@@ -134,6 +183,8 @@ class ImportView(ImportSummary):
 
 
 class ImportList(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [{"items": [_SUMMARY_EXAMPLE]}]
+
     items: list[ImportSummary]
     cursor: str | None = Field(default=None, description="More imports: ask again with ?cursor=<this>.")
 
