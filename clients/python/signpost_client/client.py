@@ -28,6 +28,9 @@ from signpost_client.models import (
     DeclineReason,
     Direction,
     Health,
+    ImportAccepted,
+    ImportList,
+    ImportView,
     Notification,
     NotificationPage,
     Organisation,
@@ -103,10 +106,15 @@ class SignpostClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> httpx.Response:
-        """One API call with retries; an error answer raises ProblemError. Writes get a key."""
+        """One API call with retries; an error answer raises ProblemError. Writes get a key.
+        `content` (with its `content_type`) is a body other than JSON, e.g. an import's CSV."""
         method = method.upper()
         headers = {"Accept": "application/json, application/problem+json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         if method in WRITES:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
@@ -118,7 +126,12 @@ class SignpostClient:
                 headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self._http.request(
-                    method, self.base_url + path, json=json, params=query or None, headers=headers
+                    method,
+                    self.base_url + path,
+                    json=json,
+                    content=content,
+                    params=query or None,
+                    headers=headers,
                 )
             except httpx.TransportError:
                 if not safe_to_resend or attempt >= self.max_retries:
@@ -264,6 +277,23 @@ class SignpostClient:
         return self._json(
             Organisation, "PUT", f"/v1/organisations/{_id(organisation['code'])}", json=organisation
         )
+
+    # ------------------------------------------------------------------ bulk import
+
+    def start_import(self, csv: bytes) -> ImportAccepted:
+        """startImport: queue a caseload (UTF-8 CSV, at most 4 MB); follow it with get_import.
+        Uploading the same file again is safe: rows already there come back `unchanged`."""
+        return self._json(ImportAccepted, "POST", "/v1/imports", content=csv, content_type="text/csv")
+
+    def get_import(
+        self, import_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> ImportView:
+        """getImport: progress, and a page of rejects and duplicates (ask again with `cursor`)."""
+        params = {"limit": limit, "cursor": cursor}
+        return self._json(ImportView, "GET", f"/v1/imports/{_id(import_id)}", params=params)
+
+    def list_imports(self, *, limit: int | None = None, cursor: str | None = None) -> ImportList:
+        return self._json(ImportList, "GET", "/v1/imports", params={"limit": limit, "cursor": cursor})
 
 
 def _id(value: str) -> str:

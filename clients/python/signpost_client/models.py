@@ -213,6 +213,72 @@ class Health(TypedDict):
     status: NotRequired[Literal["ok"]]
 
 
+ImportStatus = Literal["queued", "running", "completed", "failed"]
+RejectCode = Literal[
+    "R001_MISSING_FIELD",
+    "R002_INVALID_DATE",
+    "R003_INVALID_NHS_NUMBER",
+    "R004_FUTURE_DATE_OF_BIRTH",
+    "R005_TOO_OLD",
+    "R006_UNKNOWN_CATEGORY",
+    "R007_REVIEW_DATE_IN_PAST",
+    "R008_REVIEW_DATE_TOO_FAR",
+    "R009_DUPLICATE_LOCAL_ID",
+    "R010_TOO_MANY_COLUMNS",
+    "R011_BAD_ENCODING",
+    "R012_INVALID_POSTCODE",
+    "R013_INVALID_SEX",
+    "R014_INVALID_NAME",
+    "R015_INVALID_LOCAL_ID",
+    "R016_MALFORMED_ROW",
+    "R017_CHILD_UNDER_OTHER_LOCAL_ID",
+    "R018_INVALID_VALUE",
+]
+
+
+class ImportAccepted(TypedDict):
+    import_id: str
+    status: ImportStatus
+
+
+class Reject(TypedDict):
+    row: int
+    code: RejectCode
+    local_id: NotRequired[str | None]
+    field: NotRequired[str | None]
+
+
+class DuplicateRow(TypedDict):
+    row: int
+    local_id: str
+    signposts: list[SignpostOut]
+
+
+class ImportSummary(TypedDict):
+    import_id: str
+    status: ImportStatus
+    created_at: str
+    rows_total: int
+    rows_done: int
+    accepted: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    rejected: int
+    completed_at: NotRequired[str | None]
+
+
+class ImportView(ImportSummary):
+    rejects: list[Reject]
+    duplicates_detail: list[DuplicateRow]
+    cursor: NotRequired[str | None]
+
+
+class ImportList(TypedDict):
+    items: list[ImportSummary]
+    cursor: NotRequired[str | None]
+
+
 class FieldError(TypedDict):
     field: str
     message: str

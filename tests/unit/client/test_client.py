@@ -71,6 +71,21 @@ def test_a_given_idempotency_key_is_sent_as_given() -> None:
     assert script.requests[0].headers["Idempotency-Key"] == "camden-2026-0001"
 
 
+def test_an_import_is_sent_as_csv_byte_for_byte_and_its_pages_are_asked_for() -> None:
+    data = "local_id,given_names\nCAM-1,Ada\n".encode()
+    script = Script(
+        httpx.Response(202, json={"import_id": "i1", "status": "queued"}),
+        httpx.Response(200, json={"import_id": "i1", "status": "running", "rejects": []}),
+    )
+    api, _ = client(script)
+    assert api.start_import(data)["import_id"] == "i1"
+    api.get_import("i1", limit=2, cursor="abc")
+    upload, page = script.requests
+    assert (upload.method, upload.headers["Content-Type"], upload.content) == ("POST", "text/csv", data)
+    assert len(upload.headers["Idempotency-Key"]) == 36
+    assert (page.url.path, dict(page.url.params)) == ("/v1/imports/i1", {"limit": "2", "cursor": "abc"})
+
+
 def test_429_is_retried_after_retry_after_with_the_same_key() -> None:
     script = Script(
         problem(429, "Too Many Requests", {"Retry-After": "2"}),
@@ -199,6 +214,8 @@ def test_each_typed_dict_has_its_schemas_fields(name: str) -> None:
         ("OrgType", "OrgType"),
         ("Role", "Role"),
         ("NotificationType", "NotificationType"),
+        ("ImportStatus", "ImportStatus"),
+        ("RejectCode", "RejectCode"),
     ],
 )
 def test_each_vocabulary_has_its_enums_values(alias: str, schema: str) -> None:

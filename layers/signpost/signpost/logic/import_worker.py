@@ -43,6 +43,7 @@ from signpost.logic.lookup import lookup
 from signpost.logic.records import correction, registration
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
+from signpost.models.audit import AuditAction
 from signpost.models.children import RegisterRequest, UpdateRequest
 from signpost.models.common import Outcome
 from signpost.models.domain import Changes, ChildRecord, CommitConflict
@@ -63,7 +64,7 @@ LIGHT_ROWS_PER_COMMIT = 40
 # retried from the first uncommitted row.
 SECONDS_PER_ROW_RESERVE = 15.0
 _LINK_RETRIES = 3
-DUPLICATE = "import_duplicate"  # the audit action of a row whose child is another organisation's
+DUPLICATE = AuditAction.IMPORT_DUPLICATE.value  # a row whose child is another organisation's
 
 
 class BatchInterrupted(Exception):

@@ -34,6 +34,8 @@ class AuditAction(StrEnum):
     DIRECTORY_UPDATE = "directory_update"
     ORGANISATION_CREATE = "organisation_create"  # directory changes through PUT /v1/organisations
     ORGANISATION_UPDATE = "organisation_update"
+    IMPORT = "import"  # a caseload upload, on the import's own chain
+    IMPORT_DUPLICATE = "import_duplicate"  # an imported row that found the child at another organisation
 
 
 class WithdrawalReason(StrEnum):
