@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "layers" / "signpost" / "signpost" / "openapi.json"
+CONFIG = ROOT / "scripts" / "openapi_client_config.yml"
 # What openapi-python-client prints when it had to leave something out or could not finish.
 TROUBLE = re.compile(r"warning|error|unable|unsupported|skipping|cannot", re.IGNORECASE)
 
@@ -25,7 +26,17 @@ def generate(output: Path) -> tuple[int, str]:
     tool = Path(sys.executable).parent / "openapi-python-client"
     env = {**os.environ, "PATH": f"{tool.parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # ruff hooks
     done = subprocess.run(
-        [str(tool), "generate", "--path", str(DOCUMENT), "--output-path", str(output), "--overwrite"],
+        [
+            str(tool),
+            "generate",
+            "--path",
+            str(DOCUMENT),
+            "--config",
+            str(CONFIG),
+            "--output-path",
+            str(output),
+            "--overwrite",
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -72,7 +72,7 @@ def test_a_given_idempotency_key_is_sent_as_given() -> None:
 
 
 def test_an_import_is_sent_as_csv_byte_for_byte_and_its_pages_are_asked_for() -> None:
-    data = "local_id,given_names\nCAM-1,Ada\n".encode()
+    data = b"local_id,given_names\nCAM-1,Ada\n"
     script = Script(
         httpx.Response(202, json={"import_id": "i1", "status": "queued"}),
         httpx.Response(200, json={"import_id": "i1", "status": "running", "rejects": []}),
