@@ -2,6 +2,7 @@
 
     signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--json]
     signpost-admin seed-directory FILE
+    signpost-admin rotate-branch-key [--force]
 
 Tables come from the same environment variables as the functions
 (RECORDS_TABLE, AUDIT_TABLE, DIRECTORY_TABLE). Output names chains, sequence
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
+from signpost import admin_branch_keys
 from signpost.dal.audit_heads import DynamoAuditSource
 from signpost.dal.directory import DynamoDirectory
 from signpost.logic.audit_verify import VerifyReport, verify_audit
@@ -46,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     seed = commands.add_parser("seed-directory", help="create or replace organisations from a JSON file")
     seed.add_argument("file", type=Path, help="a JSON list of organisations (infrastructure/seed format)")
+    admin_branch_keys.add_parser(commands)
     return parser
 
 
@@ -97,6 +100,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     if args.command == "verify-audit":
         return verify_audit_command(args, stream)
+    if args.command == "rotate-branch-key":
+        return admin_branch_keys.rotate_branch_key_command(args, stream)
     return seed_directory_command(args, stream)
 
 
