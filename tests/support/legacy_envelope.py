@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
@@ -33,6 +34,7 @@ class LegacySealer:
         *,
         max_age_seconds: float = 300.0,
         max_uses: int = 10_000,
+        cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._source = source
@@ -41,7 +43,8 @@ class LegacySealer:
         self._clock = clock
         self._current: tuple[bytes, bytes, float] | None = None
         self._uses = 0
-        self._unwrapped: dict[bytes, bytes] = {}
+        self._cache_size = cache_size
+        self._unwrapped: OrderedDict[bytes, bytes] = OrderedDict()
 
     def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
         now = self._clock()
@@ -49,7 +52,7 @@ class LegacySealer:
             key, wrapped = self._source.generate_data_key()
             self._current = (key, wrapped, now)
             self._uses = 0
-            self._unwrapped[wrapped] = key
+            self._remember(wrapped, key)
         key, wrapped, _ = self._current
         self._uses += 1
         nonce = os.urandom(12)
@@ -62,8 +65,15 @@ class LegacySealer:
         nonce = blob[3 + wrapped_len : 15 + wrapped_len]
         key = self._unwrapped.get(wrapped)
         if key is None:
-            key = self._unwrapped[wrapped] = self._source.unwrap(wrapped)
+            key = self._source.unwrap(wrapped)
+        self._remember(wrapped, key)
         return AESGCM(key).decrypt(nonce, blob[15 + wrapped_len :], associated_data)
+
+    def _remember(self, wrapped: bytes, key: bytes) -> None:
+        self._unwrapped[wrapped] = key
+        self._unwrapped.move_to_end(wrapped)
+        while len(self._unwrapped) > self._cache_size:
+            self._unwrapped.popitem(last=False)
 
 
 class LegacyKmsDataKeys:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     # Branch keys (crypto/keyring.py): how long an instance keeps an unwrapped version, and
     # how often the clock function makes a new active version.
     branch_key_cache_seconds: int = Field(default=900, ge=1, le=3600, alias="BRANCH_KEY_CACHE_SECONDS")
-    branch_key_rotation_days: int = Field(default=90, ge=1, alias="BRANCH_KEY_ROTATION_DAYS")
+    branch_key_rotation_days: int = Field(default=365, ge=1, alias="BRANCH_KEY_ROTATION_DAYS")
 
     # Token verification (authorizer)
     jwt_issuer: str = Field(default="https://login.example.gov.uk/", alias="JWT_ISSUER")
