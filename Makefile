@@ -8,7 +8,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-notifications deploy clean
+.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-notifications load deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then t
 
 bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
 	$(BIN)/python tests/bench/bench_notifications.py
+
+load: $(STAMP) ## bounded load test of the local stack (starts it on a free port): errors, lost notifications, p50/p99, throughput
+	$(BIN)/python tests/bench/bench_load.py
 
 deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
 	sam build

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
@@ -13,6 +14,8 @@ from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import LocalStream
 from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.timings import StackTimings, undelivered_intents
+from infrastructure.local.timings import write as write_timings
 
 
 def _token_command(url: str, org: str, role: str, sub: str) -> str:
@@ -47,6 +50,24 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _write_timings(path: Path, timings: StackTimings, aws: LocalAws, stream: LocalStream) -> None:
+    timings.uninstall()
+    client = aws._client("dynamodb")
+    stats = stream.stats
+    write_timings(
+        path,
+        timings,
+        {
+            "notifications": undelivered_intents(client, aws.tables["RecordsTable"]),
+            "stream": {
+                "delivered": stats.delivered,
+                "set_aside": len(stats.set_aside),
+                "pending": stream.pending(),
+            },
+        },
+    )
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
@@ -55,10 +76,14 @@ def main() -> int:
     aws: LocalAws | None = None
     gateway: Gateway | None = None
     stream: LocalStream | None = None
+    timings: StackTimings | None = None
+    timings_path = os.environ.get("SIGNPOST_LOCAL_TIMINGS")  # `make load`: where time goes, per route
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
         stream = attach_stream(gateway)  # the records table's stream → the notifier
+        if timings_path:
+            timings = StackTimings().install(gateway)
         try:
             gateway.bind()
         except OSError as exc:
@@ -75,6 +100,8 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         if gateway is not None:
             gateway.stop()
+        if timings is not None and timings_path and aws is not None and stream is not None:
+            _write_timings(Path(timings_path), timings, aws, stream)
         if stream is not None:
             stream.uninstall()
         if aws is not None:
