@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,37 +59,125 @@ LAMBDA_ENV = {
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
     "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
 }
-IMPORT_PROBE = (
+IMPORT_PROBE = (  # CPU and wall milliseconds to import `module` in a fresh interpreter
     "import time;c=time.process_time();w=time.perf_counter();import {module};"
     "print((time.process_time()-c)*1000,(time.perf_counter()-w)*1000)"
 )
 
 
 # ---------------------------------------------------------------- cold imports
-def _import_ms(module: str) -> tuple[float, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))} | LAMBDA_ENV
-    res = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE.format(module=module)],
+LAYER_DIR = ROOT / ".bench" / "layer"
+RUNTIME_DIR = ROOT / ".bench" / "runtime-python3.12"
+
+
+def _python312() -> str | None:
+    """A CPython 3.12 (the functions' runtime): on PATH, or a pyenv installation."""
+    candidates = [
+        shutil.which("python3.12"),
+        *map(str, sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))),
+    ]
+    for found in filter(None, candidates):
+        probe = subprocess.run(
+            [found, "-c", "import sys; print(sys.version_info[:2])"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == "(3, 12)":
+            return found
+    return None
+
+
+def lambda_layout() -> tuple[str, list[str]] | None:
+    """The deployed artefacts, built for this machine: the layer by its own SAM Makefile, and the
+    python3.12 runtime's boto3. None when python3.12 or PyPI is not at hand."""
+    python = _python312()
+    if python is None:
+        return None
+    platform_tag = "manylinux2014_aarch64" if os.uname().machine == "aarch64" else "manylinux2014_x86_64"
+    shutil.rmtree(LAYER_DIR, ignore_errors=True)
+    built = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            "layers/signpost",
+            "build-SignpostLayer",
+            f"ARTIFACTS_DIR={LAYER_DIR}",
+            f"PYTHON={python}",
+            f"LAYER_PLATFORM={platform_tag}",
+        ],
+        check=False,
         cwd=ROOT,
-        env=env,
         capture_output=True,
         text=True,
-        check=True,
+    )
+    if built.returncode != 0:
+        return None
+    if not (RUNTIME_DIR / "boto3").exists():
+        got = subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "--target", str(RUNTIME_DIR), "boto3"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if got.returncode != 0:
+            return None
+        subprocess.run(
+            [python, "-m", "compileall", "-q", "-j", "0", str(RUNTIME_DIR)], check=False, capture_output=True
+        )
+    return python, [str(LAYER_DIR / "python"), str(RUNTIME_DIR)]
+
+
+def _import_ms(python: str, module: str, path: list[str], cwd: Path) -> tuple[float, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "PYTHON"))}
+    env |= LAMBDA_ENV | {"PYTHONDONTWRITEBYTECODE": "1"}
+    code = f"import sys;sys.path[:0]={path!r};" + IMPORT_PROBE.format(module=module)
+    res = subprocess.run(
+        [python, "-S", "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
     )
     cpu, wall = res.stdout.strip().splitlines()[-1].split()
     return float(cpu), float(wall)
 
 
 def cold_imports(repeats: int = IMPORT_REPEATS) -> dict[str, Any]:
-    """Median ms per function module and for a bare `import boto3`, interleaved in one loop."""
-    modules = {"boto3": "boto3", **{f: f"functions.{f}.app" for f in FUNCTIONS}}
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in modules}
+    """Median ms to import each function's module and a bare `import boto3`, interleaved.
+
+    As Lambda does it when it can be built here: python3.12 without site-packages, the
+    function's folder (/var/task), the layer as `sam build` makes it (/opt/python) and the
+    runtime's boto3 (/var/runtime). Otherwise the venv's interpreter and packages, with
+    bytecode cached as the layer build precompiles it.
+    """
+    layout = lambda_layout()
+    if layout is not None:
+        python, base = layout
+        method = "lambda layout: python3.12 -S, functions/<name>, the built layer, the runtime's boto3"
+        targets = {"boto3": ("boto3", base, Path("/"))}
+        targets |= {f: ("app", [str(ROOT / "functions" / f), *base], Path("/")) for f in FUNCTIONS}
+    else:
+        python = sys.executable
+        method = "venv (python3.12 or PyPI not available): site-packages, bytecode cached"
+        site = [p for p in sys.path if p.endswith("site-packages")]
+        base = [str(ROOT), str(ROOT / "layers" / "signpost"), *site]
+        targets = {"boto3": ("boto3", base, ROOT)} | {
+            f: (f"functions.{f}.app", base, ROOT) for f in FUNCTIONS
+        }
+        for module, path, cwd in targets.values():  # write the bytecode once, as the layer build does
+            subprocess.run(
+                [python, "-c", f"import sys;sys.path[:0]={path!r};import {module}"],
+                check=False,
+                cwd=cwd,
+                env={**os.environ, **LAMBDA_ENV, "PYTHONDONTWRITEBYTECODE": ""},
+                capture_output=True,
+            )
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
     for _ in range(repeats):
-        for name, module in modules.items():
-            runs[name].append(_import_ms(module))
+        for name, (module, path, cwd) in targets.items():
+            runs[name].append(_import_ms(python, module, path, cwd))
     cpu = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
     wall = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
     return {
+        "method": method,
         "repeats": repeats,
         "boto3_cpu_ms": round(cpu["boto3"], 1),
         "boto3_wall_ms": round(wall["boto3"], 1),
@@ -102,7 +191,13 @@ def cold_imports(repeats: int = IMPORT_REPEATS) -> dict[str, Any]:
         },
         "max_boto3_ratio": round(max(cpu[f] / cpu["boto3"] for f in FUNCTIONS), 2),
         "max_cpu_ms": round(max(cpu[f] for f in FUNCTIONS), 1),
+        "layer_mb": _size_mb(LAYER_DIR) if layout is not None else None,
+        "layer_has_botocore": (LAYER_DIR / "python" / "botocore").exists() if layout is not None else None,
     }
+
+
+def _size_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
 
 
 # ---------------------------------------------------------------- storage
@@ -119,11 +214,11 @@ def _table_bytes(aws: LocalAws) -> dict[str, Counter[str]]:
         while True:
             page = client.scan(**kwargs)
             for item in page["Items"]:
-                first = next(iter(item.values()))
-                kind = str(first.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
+                key = item.get("pk") or item.get("id") or {}
+                kind = str(key.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
                 size = item_size(item) + INDEX_ENTRY_OVERHEAD  # DynamoDB's per-item overhead
-                for key in ("gsi1pk", "gsi2pk"):
-                    if key in item:
+                for index_key in ("gsi1pk", "gsi2pk"):
+                    if index_key in item:
                         size += item_size(item) + INDEX_ENTRY_OVERHEAD
                 if "bix" in item:
                     size += item_size({k: item[k] for k in ("pk", "sk", "bix")}) + INDEX_ENTRY_OVERHEAD

@@ -10,4 +10,5 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger(service="signpost", log_uncaught_exceptions=False)
 metrics = Metrics(namespace="Signpost", service="signpost")
-tracer = Tracer(service="signpost")
+# Only botocore is traced: patching every library X-Ray knows (the default) imports each one.
+tracer = Tracer(service="signpost", patch_modules=["botocore"])
