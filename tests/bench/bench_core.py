@@ -25,7 +25,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +35,14 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # as deployed: log lines 
 
 from infrastructure.local.aws import REGION, LocalAws  # noqa: E402
 from tests.bench import bench_keys, cost_model  # noqa: E402
-from tests.bench.aws_usage import INDEX_ENTRY_OVERHEAD, item_size  # noqa: E402
 from tests.bench.endpoints import Endpoints  # noqa: E402
+from tests.bench.storage_model import storage_model, table_bytes  # noqa: E402
 
 POPULATION = int(os.environ.get("BENCH_POPULATION", "200"))
 SEARCHES = int(os.environ.get("BENCH_SEARCHES", "200"))
 REPS = int(os.environ.get("BENCH_REPS", "10"))
 IMPORT_REPEATS = int(os.environ.get("BENCH_IMPORT_REPEATS", "7"))
 FUNCTIONS = ("authorizer", "records", "search", "transfers", "inbox", "notifier", "clock")
-CHILDREN_AT_SCALE = 500_000
 # What Lambda's python3.12 runtime sets, and what template.yaml's Globals set.
 LAMBDA_ENV = {
     "LAMBDA_TASK_ROOT": "/tmp",
@@ -200,86 +198,6 @@ def _size_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
 
 
-# ---------------------------------------------------------------- storage
-def _table_bytes(aws: LocalAws) -> dict[str, Counter[str]]:
-    """Bytes and items by table and kind of item (its key prefix), with index copies
-    (test-only Scan of moto's tables: the product never scans)."""
-    import boto3  # noqa: PLC0415 - the benchmark's own client, outside the counted ones
-
-    client = boto3.client("dynamodb", region_name=REGION)
-    out: dict[str, Counter[str]] = {}
-    for logical_id, name in aws.tables.items():
-        sizes: Counter[str] = Counter()
-        kwargs: dict[str, Any] = {"TableName": name}
-        while True:
-            page = client.scan(**kwargs)
-            for item in page["Items"]:
-                key = item.get("pk") or item.get("id") or {}
-                kind = str(key.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
-                size = item_size(item) + INDEX_ENTRY_OVERHEAD  # DynamoDB's per-item overhead
-                for index_key in ("gsi1pk", "gsi2pk"):
-                    if index_key in item:
-                        size += item_size(item) + INDEX_ENTRY_OVERHEAD
-                if "bix" in item:
-                    size += item_size({k: item[k] for k in ("pk", "sk", "bix")}) + INDEX_ENTRY_OVERHEAD
-                sizes[f"{logical_id}:{kind}:bytes"] += size
-                sizes[f"{logical_id}:{kind}:items"] += 1
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        out[logical_id] = sizes
-    return out
-
-
-def _bytes(
-    snapshot: dict[str, Counter[str]], *, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()
-) -> int:
-    total = 0
-    for sizes in snapshot.values():
-        for key, value in sizes.items():
-            _table, kind, what = key.split(":")
-            if what != "bytes" or (only and kind not in only) or kind in skip:
-                continue
-            total += value
-    return total
-
-
-def storage_model(
-    after_population: dict[str, Counter[str]],
-    after_searches: dict[str, Counter[str]],
-    children: int,
-    searches: int,
-) -> dict[str, Any]:
-    per_child = _bytes(after_population, skip=("OUTBOX", "INBOX", "org")) / max(children, 1)
-    delta: dict[str, Counter[str]] = {
-        t: after_searches[t] - after_population.get(t, Counter()) for t in after_searches
-    }
-    per_search_kept = _bytes(delta, skip=("OUTBOX", "INBOX", "org")) / max(searches, 1)
-    per_search_outbox = _bytes(delta, only=("OUTBOX",)) / max(searches, 1)
-    per_search_inbox = _bytes(delta, only=("INBOX",)) / max(searches, 1)
-    searches_a_year = cost_model.DESIGN_LOAD.per_day["POST /v1/searches"] * 365
-    at_start = CHILDREN_AT_SCALE * per_child
-    # outbox items live 14 days (TTL), inbox items 365: a year in, both are at steady state
-    after_year = at_start + searches_a_year * (
-        per_search_kept + per_search_outbox * 14 / 365 + per_search_inbox
-    )
-    return {
-        "bytes_per_child": round(per_child),
-        "bytes_per_search_kept": round(per_search_kept),
-        "bytes_per_search_outbox_ttl_14d": round(per_search_outbox),
-        "bytes_per_search_inbox_ttl_365d": round(per_search_inbox),
-        "children": CHILDREN_AT_SCALE,
-        "gb_at_start": round(at_start / 1e9, 3),
-        "gb_after_one_year": round(after_year / 1e9, 2),
-        "by_kind_per_search": {
-            k.rsplit(":", 1)[0]: round(v / max(searches, 1))
-            for sizes in delta.values()
-            for k, v in sizes.items()
-            if k.endswith(":bytes") and v > 0
-        },
-    }
-
-
 # ---------------------------------------------------------------- costs
 def costs(endpoints: dict[str, Any], kms: dict[str, Any], storage: dict[str, Any]) -> dict[str, Any]:
     steady = kms["branch_keys"]
@@ -331,10 +249,10 @@ def main() -> None:
         print(f"registering {POPULATION} children…", file=sys.stderr)
         bench.populate(POPULATION)
         bench.warm()
-        after_population = _table_bytes(aws)
+        after_population = table_bytes(aws)
         print(f"searching {SEARCHES} times…", file=sys.stderr)
         outcomes = bench.searches(SEARCHES)
-        after_searches = _table_bytes(aws)
+        after_searches = table_bytes(aws)
         print(f"every other endpoint, {REPS} times…", file=sys.stderr)
         bench.every_other_route(REPS)
         endpoints = bench.summary()
