@@ -24,9 +24,26 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# template.yaml's global secondary indexes: name -> (partition key attribute, projection)
-RECORDS_INDEXES = {"blind-index": ("bix", "KEYS_ONLY"), "gsi1": ("gsi1pk", "ALL"), "gsi2": ("gsi2pk", "ALL")}
 INDEX_ENTRY_OVERHEAD = 100  # bytes DynamoDB adds per index entry
+
+
+def template_indexes(tables: Mapping[str, str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Every table's global secondary indexes, from template.yaml: table name -> index name ->
+    (partition key attribute, projection type). `tables`: logical id -> table name."""
+    from infrastructure.local.aws import parsed_template  # noqa: PLC0415 - only the benchmark needs it
+
+    resources = parsed_template()["Resources"]
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for logical_id, name in tables.items():
+        indexes = resources[logical_id]["Properties"].get("GlobalSecondaryIndexes") or []
+        out[name] = {
+            index["IndexName"]: (
+                next(k["AttributeName"] for k in index["KeySchema"] if k["KeyType"] == "HASH"),
+                index["Projection"]["ProjectionType"],
+            )
+            for index in indexes
+        }
+    return out
 
 
 def value_size(value: Mapping[str, Any]) -> int:

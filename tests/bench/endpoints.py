@@ -29,7 +29,7 @@ from signpost.observability import logger
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
-from tests.bench.aws_usage import RECORDS_INDEXES, Usage
+from tests.bench.aws_usage import Usage, template_indexes
 from tests.support.lambda_events import (
     caller,
     invoke,
@@ -114,7 +114,7 @@ class Endpoints:
         self.aws = aws
         self.rng = random.Random(seed)
         self.stream = LocalStream(aws).install()  # resets clients: hooks go on after it
-        indexes = {aws.tables["RecordsTable"]: RECORDS_INDEXES}
+        indexes = template_indexes(aws.tables)
         self.usage = Usage([clients.dynamodb(), clients.kms(), clients.sns()], indexes)
         self._sdk_started: dict[int, float] = {}
         self.sdk_s = 0.0

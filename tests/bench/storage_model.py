@@ -15,7 +15,7 @@ import boto3
 
 from infrastructure.local.aws import REGION, LocalAws
 from tests.bench import cost_model
-from tests.bench.aws_usage import INDEX_ENTRY_OVERHEAD, item_size
+from tests.bench.aws_usage import INDEX_ENTRY_OVERHEAD, item_size, template_indexes
 
 CHILDREN_AT_SCALE = 500_000
 
@@ -24,6 +24,7 @@ def table_bytes(aws: LocalAws) -> dict[str, Counter[str]]:
     """Bytes and items by table and kind of item (its key prefix), with index copies
     (test-only Scan of moto's tables: the product never scans)."""
     client = boto3.client("dynamodb", region_name=REGION)
+    indexes = template_indexes(aws.tables)
     out: dict[str, Counter[str]] = {}
     for logical_id, name in aws.tables.items():
         sizes: Counter[str] = Counter()
@@ -34,11 +35,14 @@ def table_bytes(aws: LocalAws) -> dict[str, Counter[str]]:
                 key = item.get("pk") or item.get("id") or {}
                 kind = str(key.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
                 size = item_size(item) + INDEX_ENTRY_OVERHEAD  # DynamoDB's per-item overhead
-                for index_key in ("gsi1pk", "gsi2pk"):
-                    if index_key in item:
-                        size += item_size(item) + INDEX_ENTRY_OVERHEAD
-                if "bix" in item:
-                    size += item_size({k: item[k] for k in ("pk", "sk", "bix")}) + INDEX_ENTRY_OVERHEAD
+                for key_attribute, projection in indexes[name].values():
+                    if key_attribute in item:  # its copy in the index
+                        projected = (
+                            item
+                            if projection == "ALL"
+                            else {k: v for k, v in item.items() if k in ("pk", "sk", "id", key_attribute)}
+                        )
+                        size += item_size(projected) + INDEX_ENTRY_OVERHEAD
                 sizes[f"{logical_id}:{kind}:bytes"] += size
                 sizes[f"{logical_id}:{kind}:items"] += 1
             if "LastEvaluatedKey" not in page:
