@@ -199,7 +199,10 @@ def _size_mb(path: Path) -> float:
 
 
 # ---------------------------------------------------------------- costs
-def costs(endpoints: dict[str, Any], kms: dict[str, Any], storage: dict[str, Any]) -> dict[str, Any]:
+def costs(
+    endpoints: dict[str, Any], kms: dict[str, Any], storage: dict[str, Any], *, once_until_read: bool = True
+) -> dict[str, Any]:
+    """Per 1M searches, per 1,000 registrations, a year at design load and at 10x, storage."""
     steady = kms["branch_keys"]
     kms_per_op = {
         "POST /v1/searches": steady["kms_per_search"],
@@ -208,19 +211,20 @@ def costs(endpoints: dict[str, Any], kms: dict[str, Any], storage: dict[str, Any
     }
     load = cost_model.DESIGN_LOAD
     rate = sum(v for k, v in load.per_day.items() if not k.startswith(cost_model.NOT_API)) / 86_400
-    search = cost_model.per_operation(endpoints, "POST /v1/searches", kms_per_op["POST /v1/searches"], rate)
-    register = cost_model.per_operation(endpoints, "POST /v1/children", kms_per_op["POST /v1/children"], rate)
-    design = cost_model.yearly(endpoints, load, kms_per_op, storage)
-    ten = cost_model.yearly(
-        endpoints,
-        load.scaled(10),
-        kms_per_op,
-        {
-            **storage,
-            "gb_after_one_year": storage["gb_at_start"]
-            + 10 * (storage["gb_after_one_year"] - storage["gb_at_start"]),
-        },
+    share = cost_model.announce_share(endpoints, load, once_until_read=once_until_read)
+    search = cost_model.per_operation(
+        endpoints, "POST /v1/searches", kms_per_op["POST /v1/searches"], rate, share
     )
+    register = cost_model.per_operation(
+        endpoints, "POST /v1/children", kms_per_op["POST /v1/children"], rate, share
+    )
+    design = cost_model.yearly(endpoints, load, kms_per_op, storage, once_until_read=once_until_read)
+    growth = storage["gb_after_one_year"] - storage["gb_at_start"]
+    ten_storage = {**storage, "gb_after_one_year": storage["gb_at_start"] + 10 * growth}
+    ten = cost_model.yearly(
+        endpoints, load.scaled(10), kms_per_op, ten_storage, once_until_read=once_until_read
+    )
+    storage_month = cost_model.price("dynamodb_storage_gb_month") + cost_model.price("dynamodb_pitr_gb_month")
     return {
         "prices_as_of": cost_model.PRICES_AS_OF,
         "usd_per_million_searches": round(sum(search.values()) * 1e6, 2),
@@ -233,13 +237,12 @@ def costs(endpoints: dict[str, Any], kms: dict[str, Any], storage: dict[str, Any
         },
         "design_load_per_year": design,
         "ten_times_design_load_per_year": ten,
-        "storage_usd_per_year_at_500k_children": round(
-            storage["gb_at_start"]
-            * 12
-            * (cost_model.price("dynamodb_storage_gb_month") + cost_model.price("dynamodb_pitr_gb_month")),
-            2,
+        "storage_usd_per_year_at_500k_children": round(storage["gb_at_start"] * 12 * storage_month, 2),
+        "storage_usd_in_year_ten_at_design_load": round(
+            (storage["gb_at_start"] + 10 * growth) * 12 * storage_month
         ),
         "storage": storage,
+        "prices": cost_model.price_table(),
     }
 
 

@@ -106,6 +106,8 @@ ACCESS_LOG_BYTES = 450  # API Gateway access log line (template's format)
 WAF_LOG_BYTES = 1800  # WAF full-request log line per request (headers redacted)
 AUTHORIZER_SHARE = 1.0  # authorizer runs per request: an upper bound (API Gateway caches 300 s per token)
 EMAILS_PER_PUBLISH = 1  # each organisation's SNS topic subscription: one e-mail address
+LOCAL_AUTHORITIES = 152  # the organisations most notifications go to
+INBOX_CLEARS_PER_DAY = 10  # times a local authority reads its inbox to the end on a working day
 FIXED_KEYS = 7  # customer managed keys (template.yaml)
 WAF_RULES = 4  # rules and managed rule groups in the web ACL
 
@@ -173,8 +175,10 @@ def request_cost(
     notifier: Mapping[str, Any],
     kms_per_op: float | None,
     rate_per_s: float,
+    announce_share: float | None = None,
 ) -> dict[str, float]:
-    """USD per one request of `label`, by line."""
+    """USD per one request of `label`, by line. `announce_share`: SNS messages per intent
+    (None: as measured by the benchmark's notifier)."""
     api = not label.startswith(NOT_API)
     units = endpoint.get("dynamodb_units", {})
     calls = endpoint.get("calls", {})
@@ -202,7 +206,8 @@ def request_cost(
     a_units = authorizer.get("dynamodb_units", {}) if api else {}
     lines["dynamodb_reads"] += AUTHORIZER_SHARE * a_units.get("rru", 0) * price("dynamodb_rru")
     lines["kms"] = kms * price("kms_request")
-    publishes = intents * notifier.get("calls", {}).get("sns:Publish", 0)
+    per_intent = notifier.get("calls", {}).get("sns:Publish", 0) if announce_share is None else announce_share
+    publishes = intents * per_intent
     lines["sns_publish"] = publishes * price("sns_publish")
     lines["sns_email"] = publishes * EMAILS_PER_PUBLISH * price("sns_email")
     log_bytes = (
@@ -221,16 +226,34 @@ def request_cost(
     return lines
 
 
+def intents_per_day(endpoints: Mapping[str, Mapping[str, Any]], load: Load) -> float:
+    return sum(
+        per_day * endpoints.get(label, {}).get("intents", 0.0) for label, per_day in load.per_day.items()
+    )
+
+
+def announce_share(endpoints: Mapping[str, Mapping[str, Any]], load: Load, *, once_until_read: bool) -> float:
+    """SNS messages per intent: one each (told per delivery), or, told when an inbox goes from
+    nothing new to something new, at most one per local authority per clearing of its inbox."""
+    if not once_until_read:
+        return 1.0
+    intents = intents_per_day(endpoints, load)
+    return min(1.0, LOCAL_AUTHORITIES * INBOX_CLEARS_PER_DAY / intents) if intents else 0.0
+
+
 def yearly(
     endpoints: Mapping[str, Mapping[str, Any]],
     load: Load,
     kms_per_op: Mapping[str, float],
     storage: Mapping[str, float],
+    *,
+    once_until_read: bool = True,
 ) -> dict[str, Any]:
     """USD a year at `load`: requests by line and endpoint, storage, fixed costs."""
     authorizer = endpoints.get("authorizer (a token not in API Gateway's cache)", {})
     notifier = endpoints.get("notifier (per intent delivered)", {})
     rate = sum(v for k, v in load.per_day.items() if not k.startswith(NOT_API)) / 86_400
+    share = announce_share(endpoints, load, once_until_read=once_until_read)
     by_line: dict[str, float] = {}
     by_endpoint: dict[str, float] = {}
     for label, per_day in load.per_day.items():
@@ -243,6 +266,7 @@ def yearly(
             notifier=notifier,
             kms_per_op=kms_per_op.get(label),
             rate_per_s=rate,
+            announce_share=share,
         )
         for line, usd in lines.items():
             by_line[line] = by_line.get(line, 0.0) + usd * per_day * 365
@@ -264,11 +288,16 @@ def yearly(
         "by_line_usd": {k: round(v) for k, v in sorted(by_line.items(), key=lambda kv: -kv[1])},
         "by_endpoint_usd": {k: round(v) for k, v in sorted(by_endpoint.items(), key=lambda kv: -kv[1])[:6]},
         "largest_line": max(by_line, key=lambda k: by_line[k]),
+        "sns_messages_per_intent": round(share, 4),
     }
 
 
 def per_operation(
-    endpoints: Mapping[str, Mapping[str, Any]], label: str, kms_per_op: float | None, rate_per_s: float
+    endpoints: Mapping[str, Mapping[str, Any]],
+    label: str,
+    kms_per_op: float | None,
+    rate_per_s: float,
+    share: float | None = None,
 ) -> dict[str, float]:
     return request_cost(
         label,
@@ -277,6 +306,7 @@ def per_operation(
         notifier=endpoints.get("notifier (per intent delivered)", {}),
         kms_per_op=kms_per_op,
         rate_per_s=rate_per_s,
+        announce_share=share,
     )
 
 
