@@ -8,7 +8,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-notifications load deploy clean
+.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-blocks bench-notifications load deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and 
 bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then the real register/search path on moto
 	$(BIN)/python tests/bench/bench_matching.py
 	$(BIN)/python tests/bench/bench_matching_moto.py
+
+bench-blocks: $(STAMP) ## block sizes, blocks and candidates read per search at 500,000 children; transaction items
+	$(BIN)/python tests/bench/bench_blocks.py
 
 bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the local stack
 	$(BIN)/python tests/bench/bench_notifications.py

@@ -75,6 +75,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "transfer_overdue": run.transfer_overdue,
         "review_due": run.review_due,
         "already_raised": run.already_raised,
+        "delisted": run.delisted,
         "complete": run.complete,
         "branch_key_rotated": rotated,
     }

@@ -94,8 +94,9 @@ class CandidateCounter:
         self.read = 0
 
     def __call__(self, parsed: dict[str, Any], **_: Any) -> None:
+        # Child records only: the same BatchGetItem calls also read blocks and audit chain heads.
         for items in (parsed.get("Responses") or {}).values():
-            self.read += len(items)
+            self.read += sum(1 for i in items if i.get("sk", {}).get("S") == "RECORD")
 
 
 class HandlerSearcher:

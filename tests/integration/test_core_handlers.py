@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from signpost import wiring
 from signpost.dal import clients
 from signpost.errors import BadRequest
-from signpost.models.domain import Changes
+from signpost.models.domain import BlockEntry, Changes
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.routes import load_routes
@@ -82,7 +82,11 @@ def test_register_writes_ciphertext_blind_indexes_and_audit_together(aws):
     dumped = json.dumps(records, default=str)
     for value in IDENTITY_VALUES:
         assert value not in dumped
-    assert any(i["sk"]["S"].startswith("BIX#") for i in records)
+    holding = {
+        i["pk"]["S"].removeprefix("BLOCK#") for i in records if child_id in i and i["sk"]["S"] == "BLOCK"
+    }
+    assert holding, "the child is written in its blocks"
+    assert holding == {b["S"] for b in record["blocks"]["M"]["1"]["L"]}
     audit = _items(aws, "AuditTable")
     assert [(a["pk"]["S"], a["action"]["S"]) for a in audit] == [(f"CHILD#{child_id}", "register")]
 
@@ -266,7 +270,7 @@ def test_health_needs_no_token(aws):
 
 def test_a_change_beyond_one_transaction_is_refused_whole(aws):
     store = wiring.services().store
-    changes = Changes(add_indexes=[("child-x", f"{i:064x}") for i in range(101)])
+    changes = Changes(add_block_entries=[BlockEntry(f"{i:064x}", "child-x") for i in range(101)])
     with pytest.raises(BadRequest):
         store.commit(changes)
     assert _items(aws, "RecordsTable") == []

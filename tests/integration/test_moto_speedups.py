@@ -61,7 +61,12 @@ def test_a_committed_transaction_and_partition_queries_still_work(table):
             {
                 "Put": {
                     "TableName": name,
-                    "Item": {"pk": {"S": "P"}, "sk": {"S": f"{i}"}, "bix": {"S": f"b{i % 2}"}},
+                    "Item": {
+                        "pk": {"S": "P"},
+                        "sk": {"S": f"{i}"},
+                        "gsi1pk": {"S": f"b{i % 2}"},
+                        "gsi1sk": {"S": f"{i}"},
+                    },
                 }
             }
             for i in range(4)
@@ -73,8 +78,8 @@ def test_a_committed_transaction_and_partition_queries_still_work(table):
     assert [i["sk"]["S"] for i in own["Items"]] == ["0", "1", "2", "3"]
     indexed = client.query(
         TableName=name,
-        IndexName="blind-index",
-        KeyConditionExpression="bix = :b",
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :b",
         ExpressionAttributeValues={":b": {"S": "b1"}},
     )
     assert sorted(i["sk"]["S"] for i in indexed["Items"]) == ["1", "3"]

@@ -56,7 +56,7 @@ ENV_VARS = {
     "HMAC_KEY_ID",
     "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URL", "POLICE_SEARCHES_PER_HOUR", "RETENTION_DAYS",
     "NOTIFICATIONS_TOPIC_ARN", "SIGNPOST_ENV", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
-    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_LOG_LEVEL", "BLIND_INDEX_WRITE_VERSION", "BLIND_INDEX_READ_VERSIONS",
 }  # fmt: skip
 # Actions AWS authorizes only on Resource "*" (no resource-level permissions).
 STAR_RESOURCE_ALLOWED = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -203,12 +203,11 @@ def test_tables_have_the_design_keys(resources: dict[str, Any]) -> None:
     records = resources["RecordsTable"]["Properties"]
     assert keys(records) == [("pk", "HASH"), ("sk", "RANGE")]
     indexes = {i["IndexName"]: i for i in records["GlobalSecondaryIndexes"]}
-    assert keys(indexes["blind-index"]) == [("bix", "HASH"), ("pk", "RANGE")]
-    assert indexes["blind-index"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     for name in ("gsi1", "gsi2"):
         assert keys(indexes[name]) == [(f"{name}pk", "HASH"), (f"{name}sk", "RANGE")]
         assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}
-    assert set(indexes) == {"blind-index", "gsi1", "gsi2"}
+    # Blind indexes are block items read on the base table (strongly consistent): no index for them.
+    assert set(indexes) == {"gsi1", "gsi2"}
     assert records["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert records["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -287,8 +286,8 @@ def test_authorizer_touches_only_the_directory(resources: dict[str, Any]) -> Non
 def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
     expected = {
         "AuthorizerFunction": set(),
-        "RecordsFunction": {"blind-index"},
-        "SearchFunction": {"blind-index"},
+        "RecordsFunction": set(),
+        "SearchFunction": set(),
         "TransfersFunction": {"gsi1", "gsi2"},
         "InboxFunction": {"gsi1", "gsi2"},
         "NotifierFunction": set(),

@@ -3,6 +3,7 @@
     signpost-admin verify-audit [--chain CHAIN ...] [--full-scan] [--json]
     signpost-admin seed-directory FILE
     signpost-admin rotate-branch-key [--force]
+    signpost-admin reindex --to VERSION | --drop VERSION   (see admin_reindex.py)
 
 Tables come from the same environment variables as the functions
 (RECORDS_TABLE, AUDIT_TABLE, DIRECTORY_TABLE). Output names chains, sequence
@@ -20,7 +21,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from signpost import admin_branch_keys
+from signpost import admin_branch_keys, admin_reindex
 from signpost.dal.audit_heads import DynamoAuditSource
 from signpost.dal.directory import DynamoDirectory
 from signpost.logic.audit_verify import VerifyReport, verify_audit
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-directory", help="create or replace organisations from a JSON file")
     seed.add_argument("file", type=Path, help="a JSON list of organisations (infrastructure/seed format)")
     admin_branch_keys.add_parser(commands)
+    admin_reindex.add_parser(commands)
     return parser
 
 
@@ -102,6 +104,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return verify_audit_command(args, stream)
     if args.command == "rotate-branch-key":
         return admin_branch_keys.rotate_branch_key_command(args, stream)
+    if args.command == "reindex":
+        return admin_reindex.run(args, stream)
     return seed_directory_command(args, stream)
 
 

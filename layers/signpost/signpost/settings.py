@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
     max_candidates: int = Field(default=50, alias="MAX_CANDIDATES")
 
+    # Blind-index key scheme versions (matching/key_scheme.py): the one new keys are written with
+    # (0: the code's KEY_SCHEME_VERSION) and those searches read, comma-separated ("": every
+    # version the code registers). Before dropping an old version, READ names the new one alone.
+    blind_index_write_version: int = Field(default=0, ge=0, alias="BLIND_INDEX_WRITE_VERSION")
+    blind_index_read_versions: str = Field(default="", alias="BLIND_INDEX_READ_VERSIONS")
+
     # SNS topic for "you have N new notifications" (notifier)
     notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
 

@@ -7,15 +7,19 @@ import hashlib
 import itertools
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.crypto.keyring import BranchKeyCache, BranchKeyMissing
+from signpost.dal.blocks import MAX_BLOCK_ENTRIES
+from signpost.dal.store import DynamoStore, refuse_oversized
 from signpost.logic.services import Services
 from signpost.models.domain import (
     AuditEntry,
+    BlockRead,
     Changes,
     ChildRecord,
     CommitConflict,
@@ -25,6 +29,8 @@ from signpost.models.domain import (
 from signpost.models.organisation import Organisation
 from signpost.models.transfers import Transfer, TransferClock
 from signpost.settings import Settings
+
+from tests.support.dynamodb_limits import check_transaction
 
 SEED = Path(__file__).resolve().parents[3] / "infrastructure" / "seed" / "organisations.json"
 
@@ -81,21 +87,33 @@ class FakeDirectory:
 
 
 class FakeRecords:
-    def __init__(self) -> None:
+    def __init__(self, audit_heads: dict[str, ChainHead] | None = None) -> None:
+        self._audit_heads = audit_heads if audit_heads is not None else {}
         self.children: dict[str, ChildRecord] = {}
-        self.indexes: dict[str, set[str]] = {}  # child_id -> blind indexes
+        self.blocks: dict[str, dict[str, str]] = {}  # BLOCK#<hmac> items: child_id -> status
+        self.guards: dict[str, int] = {}  # IDGUARD#<hmac> counters
+        self.block_reads = 0  # BatchGetItem calls for blocks
 
     def get_child(self, child_id: str) -> ChildRecord | None:
         return self.children.get(child_id)
 
-    def child_ids_for_indexes(self, indexes: set[str], limit: int) -> list[str]:
-        return [c for c, own in self.indexes.items() if own & set(indexes)][: limit + 1]
+    def read_blocks(self, blocks: Sequence[str], guard: str | None = None) -> BlockRead:
+        self.block_reads += 1
+        found = {b: dict(self.blocks[b]) for b in blocks if b in self.blocks}
+        return BlockRead(entries=found, guard=self.guards.get(guard, 0) if guard else 0)
 
     def get_children(self, child_ids: list[str]) -> list[ChildRecord]:
         return [self.children[c] for c in child_ids if c in self.children]
 
-    def indexes_of(self, child_id: str) -> set[str]:
-        return set(self.indexes.get(child_id, set()))
+    def get_children_and_heads(
+        self, child_ids: list[str], chains: Sequence[str]
+    ) -> tuple[list[ChildRecord], dict[str, ChainHead]]:
+        heads = {c: self._audit_heads[c] for c in chains if c in self._audit_heads}
+        return self.get_children(child_ids), heads
+
+    def blocks_of(self, child_id: str) -> set[str]:
+        """Test inspection: the blocks holding the child."""
+        return {b for b, entries in self.blocks.items() if child_id in entries}
 
 
 class FakeAudit:
@@ -137,11 +155,17 @@ class FakeRateLimits:
         return self._store.rate_counts.get((subject, window), 0)
 
 
+# The real store's plan of a transaction (pure: no AWS call), so the fake counts items as DynamoDB does.
+_PLAN = DynamoStore("records", "audit", "idempotency", "directory")
+
+
 class FakeStore:
-    """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing."""
+    """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing,
+    within DynamoDB's limits (100 items and 4 MB per transaction, 400 KB per item)."""
 
     def __init__(self) -> None:
-        self.records = FakeRecords()
+        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
+        self.records = FakeRecords(self.audit_heads)
         self.audit = FakeAudit()
         self.idempotency = FakeIdempotency()
         self.directory = FakeDirectory()
@@ -149,20 +173,34 @@ class FakeStore:
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
-        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
         self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
+        self.transaction_sizes: list[int] = []  # items per transaction committed
+        # Runs once just before the next commit is checked (to interleave a concurrent request).
+        self.before_next_commit: Callable[[], None] | None = None
 
     def commit(self, changes: Changes) -> None:
+        if self.before_next_commit is not None:
+            run, self.before_next_commit = self.before_next_commit, None
+            run()
+        ops = _PLAN.transaction_items(changes)
+        if not ops:
+            return
+        refuse_oversized(ops)  # as the real store does, before DynamoDB would
+        check_transaction([op for _, op in ops])
         failed = set(self.fail_next)
         self.fail_next = set()
-        for record, expected in changes.put_children:
+        for record, expected in [*changes.put_children, *changes.update_blocks]:
             current = self.records.children.get(record.child_id)
             if (expected is None and current is not None) or (
                 expected is not None and (current is None or current.version != expected)
             ):
                 failed.add("version")
+        full = self._block_conditions(changes, failed)
+        for guard in changes.identity_guards:
+            if guard.seen is not None and self.records.guards.get(guard.guard, 0) != guard.seen:
+                failed.add("id_guard")
         for guard, child_id in changes.add_nhs_guards:
             if guard in self.nhs_guards and self.nhs_guards[guard] != child_id:
                 failed.add("nhs_guard")
@@ -181,15 +219,18 @@ class FakeStore:
                 failed.add("rate_limit")
         failed |= self.transfer_items.failed_conditions(changes)
         if failed:
-            raise CommitConflict(failed)
+            raise CommitConflict(failed, frozenset(full))
         self.commits += 1
+        self.transaction_sizes.append(len(ops))
         self.transfer_items.apply(changes)
-        for record, _ in changes.put_children:
+        for record, _ in [*changes.put_children, *changes.update_blocks]:
             self.records.children[record.child_id] = record
-        for child_id, bix in changes.add_indexes:
-            self.records.indexes.setdefault(child_id, set()).add(bix)
-        for child_id, bix in changes.remove_indexes:
-            self.records.indexes.get(child_id, set()).discard(bix)
+        for entry in [*changes.add_block_entries, *changes.set_block_entries]:
+            self.records.blocks.setdefault(entry.block, {})[entry.child_id] = entry.status
+        for entry in changes.remove_block_entries:
+            del self.records.blocks[entry.block][entry.child_id]
+        for guard in changes.identity_guards:
+            self.records.guards[guard.guard] = self.records.guards.get(guard.guard, 0) + 1
         for guard, child_id in changes.remove_nhs_guards:
             if self.nhs_guards.get(guard) == child_id:
                 del self.nhs_guards[guard]
@@ -205,6 +246,21 @@ class FakeStore:
         self.outbox.extend(changes.outbox)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
+
+    def _block_conditions(self, changes: Changes, failed: set[str]) -> set[str]:
+        """The block items' conditions (see dal/blocks.py); returns the blocks found full."""
+        full: set[str] = set()
+        for entry in changes.add_block_entries:
+            holders = self.records.blocks.get(entry.block, {})
+            if entry.child_id in holders:
+                failed.add("block")
+            elif len(holders) >= MAX_BLOCK_ENTRIES:
+                failed.add("block_full")
+                full.add(entry.block)
+        for entry in [*changes.set_block_entries, *changes.remove_block_entries]:
+            if entry.child_id not in self.records.blocks.get(entry.block, {}):
+                failed.add("block")
+        return full
 
 
 class FakeTransferItems:

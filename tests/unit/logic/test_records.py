@@ -34,7 +34,8 @@ def test_register_stores_identity_only_as_ciphertext(env):
     blob = record.identity
     for value in ("Amélia", "O'Connor-Smith", "9434765919", "NW1 2AB", "2015-03-14"):
         assert value.encode() not in blob
-    assert store.records.indexes[record.child_id], "blind indexes are written with the record"
+    assert store.records.blocks_of(record.child_id), "blind indexes are written with the record"
+    assert store.records.blocks_of(record.child_id) == {b for ids in record.blocks.values() for b in ids}
     assert [e.action for e in store.audit.chains[f"CHILD#{record.child_id}"]] == ["register"]
 
 
@@ -119,11 +120,13 @@ def test_read_returns_the_decrypted_identity_and_is_audited(env):
 def test_identity_correction_moves_the_blind_indexes(env):
     services, store, _, _ = env
     child_id = _register(services).body["child_id"]
-    before = set(store.records.indexes[child_id])
+    before = store.records.blocks_of(child_id)
     update = UpdateRequest.model_validate({"family_name": "Okafor", "date_of_birth": "2014-01-02"})
     view = records.update_child(services, CAMDEN, child_id, update)
     assert view.family_name == "Okafor"
-    assert store.records.indexes[child_id] != before
+    after = store.records.blocks_of(child_id)
+    assert after != before
+    assert after == set(store.records.children[child_id].blocks["1"])
     assert store.records.children[child_id].version == 2
 
 

@@ -18,7 +18,8 @@ def _everything_but_the_audit(store) -> str:
     """All state the fake store holds outside the audit table, as one text."""
     parts = [
         [r.model_dump(mode="json", exclude={"identity"}) for r in store.records.children.values()],
-        {c: sorted(i) for c, i in store.records.indexes.items()},
+        store.records.blocks,
+        store.records.guards,
         store.nhs_guards,
         [i.model_dump(mode="json") for i in store.outbox],
         [s.model_dump(mode="json") for s in store.idempotency.items.values()],

@@ -60,6 +60,16 @@ class FakeClockSource:
             if due and self._items.reminded.get(record.child_id) != review_by:
                 yield ReviewDue(child_id=record.child_id, org=record.org, review_by=review_by)
 
+    def closed_on(self, closed: dt.date) -> Iterator[str]:
+        """As gsi1 `CLOSED#<date>` holds them: closed records still in their blocks."""
+        for record in list(self._store.records.children.values()):
+            if (
+                record.closed_at is not None
+                and record.closed_at.date() == closed
+                and any(record.blocks.values())
+            ):
+                yield record.child_id
+
     def watermark(self) -> dt.date | None:
         return self.processed_through
 

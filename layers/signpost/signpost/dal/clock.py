@@ -3,6 +3,7 @@
 - live transfer clocks due on a date (gsi1 `DUE#<date>`, see dal/transfers.py);
 - active child records whose review date is a given date (gsi1 `REVIEW#<date>`), read
   without their identity ciphertext;
+- closed child records still in their blocks, by closing date (gsi1 `CLOSED#<date>`), ids only;
 - the watermark item `CLOCK` / `WATERMARK`: the last date whose clocks have all been
   processed, so a run reads only the dates since the last complete run;
 - the review reminder mark: `review_reminded` on the child record, set conditionally
@@ -19,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from signpost.dal.clients import dynamodb, from_item, key
-from signpost.dal.records import RECORD_SK, child_pk
+from signpost.dal.records import CLOSED_PREFIX, RECORD_SK, child_pk
 from signpost.dal.transfers import live_clocks_due
 from signpost.models.domain import Changes
 from signpost.models.notifications import ReviewDue
@@ -55,20 +56,29 @@ class DynamoClockSource:
         return live_clocks_due(self.table, due)
 
     def reviews_due(self, review_by: dt.date) -> Iterator[ReviewDue]:
+        # Never the identity ciphertext: the clock needs only who and when.
+        items = self._gsi1(f"REVIEW#{review_by.isoformat()}", "child_id, org, review_by, review_reminded")
+        for item in items:
+            values = from_item(item)
+            if values.get("review_reminded") != values.get("review_by"):
+                yield ReviewDue.model_validate(values)
+
+    def closed_on(self, closed: dt.date) -> Iterator[str]:
+        """Ids of the records closed on that date that are still in their blocks (gsi1 `CLOSED#<date>`)."""
+        for item in self._gsi1(f"{CLOSED_PREFIX}{closed.isoformat()}", "child_id"):
+            yield item["child_id"]["S"]
+
+    def _gsi1(self, pk: str, projection: str) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
             "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"REVIEW#{review_by.isoformat()}"}},
-            # Never the identity ciphertext: the clock needs only who and when.
-            "ProjectionExpression": "child_id, org, review_by, review_reminded",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ProjectionExpression": projection,
         }
         while True:
             resp = dynamodb().query(**kwargs)
-            for item in resp["Items"]:
-                values = from_item(item)
-                if values.get("review_reminded") != values.get("review_by"):
-                    yield ReviewDue.model_validate(values)
+            yield from resp["Items"]
             if "LastEvaluatedKey" not in resp:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

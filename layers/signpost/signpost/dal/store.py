@@ -9,12 +9,13 @@ from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item
 from signpost.dal.audit_heads import head_puts
+from signpost.dal.blocks import add_entry, bump_guard, is_full, remove_entry, set_entry
 from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
 from signpost.dal.rate_limit import rate_update
-from signpost.dal.records import DynamoRecords, child_item, index_item, index_key
+from signpost.dal.records import DynamoRecords, blocks_update, child_item
 from signpost.dal.transfers import transfer_ops
 from signpost.errors import BadRequest
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
@@ -46,23 +47,36 @@ class DynamoStore:
 
         Raises CommitConflict naming the failed conditions: `version` (the record
         changed since it was read), `audit_chain` (another writer appended first),
-        `nhs_guard` (an active record with this NHS number exists), `idempotency`
-        (the same Idempotency-Key was used concurrently).
+        `nhs_guard` (an active record with this NHS number exists), `id_guard` (a
+        registration of the same identity committed since this one read its blocks),
+        `block_full` (a block holds MAX_BLOCK_ENTRIES children: see `full_blocks`),
+        `block` (an entry to change is missing, or one to add is there),
+        `idempotency` (the same Idempotency-Key was used concurrently), `conflict`
+        (another transaction was writing the same item: retry).
         """
+        ops = self.transaction_items(changes)
+        if not ops:
+            return
+        refuse_oversized(ops)
+        try:
+            dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons: list[Any] = exc.response.get("CancellationReasons") or []
+            raise _conflict(ops, reasons) from exc
+
+    def transaction_items(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
+        """The TransactWriteItems entries for `changes`, each with the conflict reason it raises."""
         ops: list[tuple[str, dict[str, Any]]] = []
         rt, at = self.records.table, self.audit.table
         for record, expected in changes.put_children:
             ops.append(("version", versioned_put(rt, child_item(record), expected)))
-        expires = {r.child_id: r.expires_at for r, _ in changes.put_children}
-        for child_id, bix in changes.add_indexes:
-            ops.append(
-                (
-                    "index",
-                    {"Put": {"TableName": rt, "Item": index_item(child_id, bix, expires.get(child_id))}},
-                )
-            )
-        for child_id, bix in changes.remove_indexes:
-            ops.append(("index", {"Delete": {"TableName": rt, "Key": index_key(child_id, bix)}}))
+        ops.extend(("version", blocks_update(rt, r, expected)) for r, expected in changes.update_blocks)
+        ops.extend(("block_add", add_entry(rt, e)) for e in changes.add_block_entries)
+        ops.extend(("block", set_entry(rt, e)) for e in changes.set_block_entries)
+        ops.extend(("block", remove_entry(rt, e)) for e in changes.remove_block_entries)
+        ops.extend(("id_guard", bump_guard(rt, g)) for g in changes.identity_guards)
         for nhs_index, child_id in changes.add_nhs_guards:
             item = {**nhs_guard_key(nhs_index), "child_id": {"S": child_id}}
             ops.append(
@@ -124,27 +138,38 @@ class DynamoStore:
                     },
                 )
             )
-        if not ops:
-            return
-        if len(ops) > MAX_TRANSACTION_ITEMS:
-            # DynamoDB's limit of 100 items per transaction: possible only for a child with many
-            # aliases whose identity changes at once. Refused whole, never half-written.
-            raise BadRequest(
-                "this change needs too many index entries at once: change fewer aliases per request",
-                errors=[{"field": "other_names", "message": "too many changes in one request"}],
-            )
-        try:
-            dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = {
-                # A concurrent write to the same counter is a race to retry, not the limit reached.
-                "conflict"
-                if r.get("Code") == "TransactionConflict" and ops[i][0] == "rate_limit"
-                else ops[i][0]
-                for i, r in enumerate(reasons)
-                if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
-            }
-            raise CommitConflict(failed or {"conflict"}) from exc
+        return ops
+
+
+def refuse_oversized(ops: list[tuple[str, dict[str, Any]]]) -> None:
+    """DynamoDB's limit of 100 items per transaction, refused whole before sending. Keys per
+    record are capped (matching/key_scheme.py) so that no request the API accepts comes near it."""
+    if len(ops) > MAX_TRANSACTION_ITEMS:
+        raise BadRequest(
+            "this change needs too many index entries at once: change fewer aliases per request",
+            errors=[{"field": "other_names", "message": "too many changes in one request"}],
+        )
+
+
+# A condition failing because another transaction held the item at that moment is a race to
+# retry, not the condition itself (a counter at its limit, a guard taken).
+_RACES = frozenset({"rate_limit", "block_add", "block", "id_guard", "nhs_guard"})
+
+
+def _conflict(ops: list[tuple[str, dict[str, Any]]], reasons: list[dict[str, Any]]) -> CommitConflict:
+    failed: set[str] = set()
+    full: set[str] = set()
+    for (reason, op), cancelled in zip(ops, reasons, strict=False):
+        code = cancelled.get("Code")
+        if code == "TransactionConflict":
+            failed.add("conflict" if reason in _RACES else reason)
+        elif code == "ConditionalCheckFailed":
+            if reason == "block_add":
+                if is_full(cancelled.get("Item")):
+                    full.add(op["Update"]["Key"]["pk"]["S"].split("#", 1)[1])
+                    failed.add("block_full")
+                else:
+                    failed.add("block")
+            else:
+                failed.add(reason)
+    return CommitConflict(failed or {"conflict"}, frozenset(full))

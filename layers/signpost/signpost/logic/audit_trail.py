@@ -13,7 +13,9 @@ from signpost.models.domain import AuditEntry, Changes, CommitConflict
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
-RETRYABLE = frozenset({"audit_chain", "version", "conflict"})
+# `block_full`: the attempt leaves the full block out (logic/blocks.py); `id_guard`: a registration
+# of the same identity committed first, which the attempt's duplicate check will now see.
+RETRYABLE = frozenset({"audit_chain", "version", "conflict", "block_full", "id_guard"})
 
 
 def child_chain(child_id: str) -> str:
@@ -27,10 +29,11 @@ def search_chain(search_id: str) -> str:
 class AuditTrail:
     """Chains entries onto the heads read at the start of one attempt."""
 
-    def __init__(self, services: Services, caller: Caller) -> None:
+    def __init__(self, services: Services, caller: Caller, heads: dict[str, ChainHead] | None = None) -> None:
+        """`heads`: chain heads the attempt has just read (e.g. with a search's candidates)."""
         self._services = services
         self._caller = caller
-        self._heads: dict[str, ChainHead] = {}
+        self._heads: dict[str, ChainHead] = dict(heads or {})
 
     def add(
         self, changes: Changes, chain: str, action: str, *, new_chain: bool = False, **fields: Any

@@ -1,5 +1,7 @@
-"""The clocks: transfer_overdue when a transfer's acknowledge_by or decide_by passes, and
-review_due when an active record passes its review_by.
+"""The clocks: transfer_overdue when a transfer's acknowledge_by or decide_by passes,
+review_due when an active record passes its review_by, and delisting: a record closed
+more than closed_findable_days ago leaves its blocks (searches skip it already, from
+its block entries; this keeps blocks to the children a search can still find).
 
 A date passes when the date in England is after it. Each run handles every date from
 the day after the watermark (the last date fully handled) up to yesterday, at most
@@ -17,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from signpost.logic.blocks import FullBlocks, change_blocks, delist_blocks
 from signpost.logic.services import Services
-from signpost.models.domain import Changes, CommitConflict, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord, CommitConflict, OutboxIntent
 from signpost.models.notifications import NotificationType, ReviewDue
 from signpost.models.transfers import ClockUpdate, TransferClock
 from signpost.observability import logger
@@ -29,6 +32,7 @@ MAX_CATCH_UP_DAYS = 62
 class ClockSource(Protocol):
     def clocks_due(self, due: dt.date) -> Iterable[TransferClock]: ...
     def reviews_due(self, review_by: dt.date) -> Iterable[ReviewDue]: ...
+    def closed_on(self, closed: dt.date) -> Iterable[str]: ...  # ids of records closed that day, in blocks
     def watermark(self) -> dt.date | None: ...
     def advance_watermark(self, processed_through: dt.date) -> None: ...
 
@@ -42,6 +46,7 @@ class ClockRun:
     transfer_overdue: int = 0  # notifications raised
     review_due: int = 0
     already_raised: int = 0  # found raised (or stopped) by an earlier or concurrent run
+    delisted: int = 0  # closed records taken out of their blocks
     complete: bool = True  # False: out of time, the next run goes on from the watermark
 
 
@@ -70,6 +75,12 @@ def run(
                 report.complete = False
                 return report
             _remind(services, review, report)
+        # `day` has passed: records closed closed_findable_days before it are no longer findable.
+        for child_id in source.closed_on(day - dt.timedelta(days=services.settings.closed_findable_days)):
+            if not has_time():
+                report.complete = False
+                return report
+            _delist(services, child_id, report)
         source.advance_watermark(day)
         report.dates.append(day)
     return report
@@ -120,3 +131,14 @@ def _remind(services: Services, review: ReviewDue, report: ClockRun) -> None:
     )
     if _commit_once(services, changes, "reminder", report):
         report.review_due += 1
+
+
+def _delist(services: Services, child_id: str, report: ClockRun) -> None:
+    def delist(latest: ChildRecord, changes: Changes, _: FullBlocks) -> None:
+        delist_blocks(changes, latest)
+
+    record = services.store.records.get_child(child_id)
+    if record is not None and change_blocks(
+        services, record, lambda r: r.status != "active" and any(r.blocks.values()), delist
+    ):
+        report.delisted += 1

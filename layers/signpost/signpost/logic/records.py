@@ -8,16 +8,18 @@ from typing import Any
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
+from signpost.logic.blocks import FullBlocks, close_blocks, correct_blocks, guard_identity, register_blocks
 from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
     identity_dict,
+    identity_guard,
     nhs_index,
     open_identity,
-    record_indexes,
     seal,
+    write_version,
 )
-from signpost.logic.lookup import lookup
+from signpost.logic.lookup import Lookup, lookup
 from signpost.logic.search import viewed_notifications
 from signpost.logic.services import Services
 from signpost.logic.signposts import organisation_or_placeholder, signposts_for
@@ -36,15 +38,20 @@ def register(
     if replayed:
         return replayed
     identity = identity_dict(request)
+    guard = identity_guard(services.indexer, identity, write_version(services.settings))
+    full = FullBlocks()
 
     def attempt() -> Result:
-        existing = lookup(services, identity, active_only=True)
+        # Blocks and the identity guard in one strongly consistent read: a registration of this
+        # child committed a moment ago is seen here, and one committing meanwhile fails our guard.
+        existing = lookup(services, identity, active_only=True, guard=guard)
         if existing.outcome == Outcome.MATCH:
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
-            _record_duplicate_lookup(services, caller, existing.records)
+            _record_duplicate_lookup(services, caller, existing)
             raise _duplicate(services, caller, existing.records)
         now = services.now()
         child_id = services.new_id()
+        changes = Changes()
         record = ChildRecord(
             child_id=child_id,
             org=caller.org,
@@ -57,6 +64,7 @@ def register(
             updated_at=now,
             since=services.today(),
             identity=seal(services.cipher, child_id, identity),
+            blocks=register_blocks(services, changes, child_id, identity, full),
         )
         org = organisation_or_placeholder(services.store.directory, caller.org)
         body = ChildCreated(
@@ -68,14 +76,17 @@ def register(
             created_at=now,
         ).model_dump(mode="json")
         result = Result(201, body, {"Location": f"/v1/children/{child_id}"})
-        changes = Changes(put_children=[(record, None)])
-        changes.add_indexes = [(child_id, bix) for bix in sorted(record_indexes(services.indexer, identity))]
-        guard = nhs_index(services.indexer, identity)
-        if guard:
-            changes.add_nhs_guards.append((guard, child_id))
-        AuditTrail(services, caller).add(changes, child_chain(child_id), "register", child_id=child_id)
+        changes.put_children.append((record, None))
+        guard_identity(services, changes, identity, seen=existing.guard)
+        nhs_guard = nhs_index(services.indexer, identity)
+        if nhs_guard:
+            changes.add_nhs_guards.append((nhs_guard, child_id))
+        # A new child id starts its chain (were it taken, the head's condition would fail the commit).
+        AuditTrail(services, caller).add(
+            changes, child_chain(child_id), "register", new_chain=True, child_id=child_id
+        )
         changes.idempotency = to_store(services, idempotency, result)
-        services.store.commit(changes)
+        full.commit(services, changes)
         return result
 
     try:
@@ -86,11 +97,14 @@ def register(
         raise
 
 
-def _record_duplicate_lookup(services: Services, caller: Caller, records: list[ChildRecord]) -> None:
+def _record_duplicate_lookup(services: Services, caller: Caller, found: Lookup) -> None:
+    heads = dict(found.heads)  # read with the candidates; a retry reads them afresh
+
     def attempt() -> None:
         changes = Changes()
-        trail = AuditTrail(services, caller)
-        for record in records:
+        trail = AuditTrail(services, caller, heads)
+        heads.clear()
+        for record in found.records:
             trail.add(
                 changes,
                 child_chain(record.child_id),
@@ -158,6 +172,7 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
     fields = request.model_fields_set
     if "shielding" in fields:
         caller.require(Action.MANAGE_SHIELDING)
+    full = FullBlocks()
 
     def attempt() -> ChildView:
         record = _own_record(services, caller, child_id)
@@ -182,13 +197,13 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
             for required in ("given_names", "family_name", "date_of_birth"):
                 if required in identity_changes and identity_changes[required] is None:
                     raise _null_field(required)
-            _correct_identity(services, record, identity_changes, updates, changes)
+            _correct_identity(services, record, identity_changes, updates, changes, full=full)
         updated = record.model_copy(update=updates)
         changes.put_children.append((updated, record.version))
         AuditTrail(services, caller).add(
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
-        services.store.commit(changes)
+        full.commit(services, changes)
         return view(services, updated)
 
     try:
@@ -211,16 +226,18 @@ def _correct_identity(
     identity_changes: dict[str, Any],
     updates: dict[str, Any],
     changes: Changes,
+    *,
+    full: FullBlocks,
 ) -> None:
     old = open_identity(services.cipher, record.child_id, record.identity)
     new = {**old, **identity_changes}
     if new.get("other_names") is None:
         new["other_names"] = []
     updates["identity"] = seal(services.cipher, record.child_id, new)
-    old_indexes = services.store.records.indexes_of(record.child_id)
-    new_indexes = record_indexes(services.indexer, new)
-    changes.add_indexes = [(record.child_id, b) for b in sorted(new_indexes - old_indexes)]
-    changes.remove_indexes = [(record.child_id, b) for b in sorted(old_indexes - new_indexes)]
+    updates["blocks"] = correct_blocks(services, changes, record, new, full)
+    version = write_version(services.settings)
+    if identity_guard(services.indexer, old, version) != identity_guard(services.indexer, new, version):
+        guard_identity(services, changes, new, seen=None)  # a registration racing this one retries
     old_guard, new_guard = nhs_index(services.indexer, old), nhs_index(services.indexer, new)
     if old_guard != new_guard:
         if old_guard:
@@ -247,8 +264,7 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
             }
         )
         changes = Changes(put_children=[(closed, record.version)])
-        # Blind indexes stay (a closed record is findable for a year) but expire with the record.
-        changes.add_indexes = [(child_id, b) for b in sorted(services.store.records.indexes_of(child_id))]
+        close_blocks(changes, closed)  # findable for a while; the clock delists it then
         guard = nhs_index(services.indexer, open_identity(services.cipher, child_id, record.identity))
         if guard:
             changes.remove_nhs_guards.append((guard, child_id))

@@ -58,10 +58,12 @@ def search(
     found = lookup(services, identity_dict(request))
     signposts = signposts_for(found.records, found.outcome, caller, services.store.directory)
     search_id = services.new_id()
+    heads = dict(found.heads)  # read with the candidates; a retry reads them afresh
 
     def attempt() -> None:
         changes = Changes()
-        trail = AuditTrail(services, caller)
+        trail = AuditTrail(services, caller, heads)
+        heads.clear()
         # The search's own entry also holds what break-glass needs to reveal a shielded child later.
         trail.add(
             changes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from signpost.audit_chain import ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.matching import MatchConfig, load_match_config
-from signpost.models.domain import AuditEntry, Changes, ChildRecord, StoredResponse
+from signpost.models.domain import AuditEntry, BlockRead, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
 from signpost.settings import Settings
 
@@ -22,9 +22,11 @@ LONDON = ZoneInfo("Europe/London")
 
 class RecordsReader(Protocol):
     def get_child(self, child_id: str) -> ChildRecord | None: ...
-    def child_ids_for_indexes(self, indexes: set[str], limit: int) -> list[str]: ...
+    def read_blocks(self, blocks: Sequence[str], guard: str | None = None) -> BlockRead: ...
     def get_children(self, child_ids: list[str]) -> list[ChildRecord]: ...
-    def indexes_of(self, child_id: str) -> set[str]: ...
+    def get_children_and_heads(
+        self, child_ids: list[str], chains: Sequence[str]
+    ) -> tuple[list[ChildRecord], dict[str, ChainHead]]: ...
 
 
 class AuditReader(Protocol):

@@ -44,7 +44,7 @@ def subject_access_report(services: Services, caller: Caller, child_id: str) -> 
         generated_at=services.now(),
         child=view(services, record),
         open_transfer=transfer,
-        blind_index_entries=len(services.store.records.indexes_of(child_id)),
+        blind_index_entries=sum(len(blocks) for blocks in record.blocks.values()),
         purge_after=(
             dt.datetime.fromtimestamp(record.expires_at, tz=dt.UTC) if record.expires_at is not None else None
         ),

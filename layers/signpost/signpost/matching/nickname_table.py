@@ -1,10 +1,13 @@
-"""Nickname equivalence: the maintained `nicknames` list plus a short British supplement.
+"""Nickname equivalence: carltonnorthern's English nickname list plus a short British supplement.
 
-The `nicknames` package (carltonnorthern's hand-curated English list) is
-US-leaning; it lacks diminutives common among children in England (Alfie,
-Evie, Izzy...). Those are added from ``data/nicknames_en_gb.csv``, same format.
-Both are fixed data shipped with the code, so blocking keys built from them stay
-deterministic.
+``data/nicknames_us_en.csv`` is the hand-curated list of the `nicknames` project
+(https://github.com/carltonnorthern/nicknames, release 1.0.1, Apache-2.0; see
+``data/NOTICE``), copied into the package rather than installed, so that no
+dependency upgrade can change it. It is US-leaning; it lacks diminutives common
+among children in England (Alfie, Evie, Izzy...), which ``data/nicknames_en_gb.csv``
+adds in the same format. Blocking keys are built from this table: changing either
+file changes keys, which needs a new key scheme version and a re-index
+(matching/key_scheme.py; tests/unit/matching/test_key_scheme.py holds their checksums).
 """
 
 from __future__ import annotations
@@ -17,11 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import nicknames
-
 from signpost.matching.normalise import compact, normalise_name
 
-_SUPPLEMENT = "nicknames_en_gb.csv"
+NICKNAME_FILES = ("nicknames_us_en.csv", "nicknames_en_gb.csv")
 _RELATION = "has_nickname"
 
 
@@ -45,13 +46,11 @@ class NicknameTable:
 
 
 def _pairs() -> Iterable[tuple[str, str]]:
-    for triplet in nicknames.name_triplets():
-        if triplet.relationship == _RELATION:
-            yield triplet.name1, triplet.name2
-    text = resources.files("signpost.matching").joinpath("data", _SUPPLEMENT).read_text(encoding="utf-8")
-    for row in csv.DictReader(io.StringIO(text)):
-        if row["relationship"] == _RELATION:
-            yield row["name1"], row["name2"]
+    for name in NICKNAME_FILES:
+        text = resources.files("signpost.matching").joinpath("data", name).read_text(encoding="utf-8")
+        for row in csv.DictReader(io.StringIO(text)):
+            if row["relationship"] == _RELATION:
+                yield row["name1"], row["name2"]
 
 
 @cache

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from signpost.models.notifications import ReviewDue
 from signpost.models.security import RateIncrement
@@ -40,6 +40,56 @@ class ChildRecord(BaseModel):
     expires_at: int | None = None  # epoch seconds: DynamoDB TTL purge after retention
     # Set while a transfer is open (requested/acknowledged): {transfer_id, to_org, status}
     transfer: dict[str, Any] | None = None
+    # The blocks (blind indexes) the child is written in, per key scheme version ("1": [hmac, ...]):
+    # what correcting, closing, delisting and re-indexing must change.
+    blocks: dict[str, list[str]] = Field(default_factory=dict)
+
+
+ACTIVE_ENTRY = "a"
+CLOSED_ENTRY_PREFIX = "c:"
+
+
+def closed_entry(closed_on: dt.date) -> str:
+    """A block entry's status for a child closed on that date (still findable for a while)."""
+    return CLOSED_ENTRY_PREFIX + closed_on.isoformat()
+
+
+def entry_status(record: ChildRecord) -> str:
+    if record.status == "active" or record.closed_at is None:
+        return ACTIVE_ENTRY
+    return closed_entry(record.closed_at.date())
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    """A child's entry in one block: `status` is ACTIVE_ENTRY or closed_entry(date)."""
+
+    block: str  # HMAC (hex) of a versioned blocking key
+    child_id: str
+    status: str = ACTIVE_ENTRY
+
+
+@dataclass(frozen=True)
+class IdentityGuard:
+    """Serialises registrations of one identity (normalised names and date of birth).
+
+    `seen` is the guard's counter as the registration read it (0: no guard item): the commit
+    bumps it on that condition, so of two registrations that read before either committed only
+    the first commits; the other retries and its duplicate check sees the first. None bumps it
+    unconditionally (a correction to this identity).
+    """
+
+    guard: str  # HMAC (hex)
+    seen: int | None
+    expires_at: int  # epoch seconds: the guard is needed only while a registration is in flight
+
+
+@dataclass(frozen=True)
+class BlockRead:
+    """Blocks read in one request: block -> {child_id: status}; `guard`: the identity guard's counter."""
+
+    entries: dict[str, dict[str, str]]
+    guard: int = 0
 
 
 class AuditEntry(BaseModel):
@@ -101,8 +151,14 @@ class Changes:
     put_children: list[tuple[ChildRecord, int | None]] = field(
         default_factory=list
     )  # (record, expected version)
-    add_indexes: list[tuple[str, str]] = field(default_factory=list)  # (child_id, blind index)
-    remove_indexes: list[tuple[str, str]] = field(default_factory=list)
+    # Block entries: added (a block holds at most MAX_BLOCK_ENTRIES: `block_full`), changed
+    # (status of an entry that must exist) and removed (likewise; `block` if the entry is missing).
+    add_block_entries: list[BlockEntry] = field(default_factory=list)
+    set_block_entries: list[BlockEntry] = field(default_factory=list)
+    remove_block_entries: list[BlockEntry] = field(default_factory=list)
+    identity_guards: list[IdentityGuard] = field(default_factory=list)  # `id_guard`
+    # A record's block list alone (delisting, re-indexing): (record after, expected version).
+    update_blocks: list[tuple[ChildRecord, int]] = field(default_factory=list)
     add_nhs_guards: list[tuple[str, str]] = field(default_factory=list)  # (nhs blind index, child_id)
     remove_nhs_guards: list[tuple[str, str]] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -122,8 +178,10 @@ class Changes:
 
 
 class CommitConflict(Exception):
-    """A condition of the transaction failed. `reasons` names which ones."""
+    """A condition of the transaction failed. `reasons` names which ones; `full_blocks` the
+    blocks that could take no more entries (reason `block_full`)."""
 
-    def __init__(self, reasons: set[str]) -> None:
+    def __init__(self, reasons: set[str], full_blocks: frozenset[str] = frozenset()) -> None:
         super().__init__("transaction condition failed: " + ",".join(sorted(reasons)))
         self.reasons = reasons
+        self.full_blocks = full_blocks
