@@ -127,8 +127,9 @@ def deliver(inbox: Inbox, announcer: Announcer, records: Iterable[StreamRecord])
             pending.setdefault(stored.org, []).append((record.sequence_number, stored))
     for org, items in pending.items():
         try:
-            if not told_already(inbox, org, {item.id for _, item in items}):
-                announcer.announce(org, announcement(len(items)))
+            if told_already(inbox, org, {item.id for _, item in items}):
+                continue  # left unannounced: they do not keep the next message back once read
+            announcer.announce(org, announcement(len(items)))
             inbox.mark_announced([item for _, item in items])
         except Exception as exc:
             logger.warning("announcement failed", extra={"org": org, "error_type": type(exc).__name__})
