@@ -150,7 +150,7 @@ def cold_imports(repeats: int = IMPORT_REPEATS) -> dict[str, Any]:
     if layout is not None:
         python, base = layout
         method = "lambda layout: python3.12 -S, functions/<name>, the built layer, the runtime's boto3"
-        targets = {"boto3": ("boto3", base, Path("/"))}
+        targets = {"boto3": ("boto3", [str(RUNTIME_DIR)], Path("/"))}  # the runtime's own, alone
         targets |= {f: ("app", [str(ROOT / "functions" / f), *base], Path("/")) for f in FUNCTIONS}
     else:
         python = sys.executable
