@@ -8,7 +8,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-blocks bench-notifications load deploy clean
+.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-blocks bench-notifications load deploy stats-sample clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,11 +32,12 @@ test: $(STAMP) ## run every test (unit, integration, API over HTTP) with coverag
 test-fast: $(STAMP) ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
 
-lint: $(STAMP) ## ruff, mypy (strict on signpost), cfn-lint and checkov on the template
+lint: $(STAMP) ## ruff, mypy (strict on signpost), cfn-lint and checkov on the templates, the workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/signpost/signpost functions infrastructure scripts
 	bash scripts/check_template.sh
+	$(BIN)/python scripts/check_workflows.py
 
 openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the handlers
 	$(BIN)/python scripts/build_openapi.py
@@ -57,9 +58,12 @@ bench-notifications: $(STAMP) ## write-to-inbox latency of notifications on the 
 load: $(STAMP) ## bounded load test of the local stack (starts it on a free port): errors, lost notifications, p50/p99, throughput
 	$(BIN)/python tests/bench/bench_load.py
 
-deploy: ## sam build && sam deploy to ENV (staging|prod); needs the SAM CLI and AWS credentials
+deploy: $(STAMP) ## sam build && deploy ENV (staging|prod): SAM CLI, AWS credentials, SIGNPOST_* parameters (docs/runbook.md)
 	sam build
-	sam deploy --config-env $(ENV)
+	PYTHON=$(BIN)/python scripts/deploy.sh $(ENV)
+
+stats-sample: $(STAMP) ## a month of synthetic activity on the local stack, then its statistics into docs/stats-sample
+	$(BIN)/python scripts/sample_stats.py
 
 clean: ## remove build and test artefacts (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .hypothesis

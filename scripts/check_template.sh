@@ -3,7 +3,8 @@
 #   1. cfn-lint on the SAM template
 #   2. checkov on the SAM template
 #   3. the SAM transform (aws-sam-translator's Python API, as `sam deploy` would run it),
-#      then cfn-lint and checkov on the CloudFormation it produces (.aws-sam/transformed.json).
+#      then cfn-lint and checkov on the CloudFormation it produces (.aws-sam/transformed.json);
+#   4. cfn-lint and checkov on infrastructure/pipeline/template.yaml (the CD stack).
 # Every checkov skip is inline in template.yaml (Metadata: checkov: skip, with a reason); the
 # translator passes that Metadata on to the resources it generates, so no skip lists live here.
 # Exits non-zero if any step fails; ends with a one-line summary per step.
@@ -29,7 +30,7 @@ lint() {  # lint <file>
 }
 
 scan() {  # scan <file>: checkov; the counts come from its summary line
-  local log="$OUT/checkov-$(basename "$1").log" rc counts
+  local log="$OUT/checkov-$(echo "$1" | tr / -).log" rc counts
   "$BIN/checkov" -f "$1" --framework cloudformation --quiet --compact --skip-download >"$log" 2>&1
   rc=$?
   cat "$log"
@@ -69,6 +70,13 @@ then
 else
   summary+=("sam-translator: FAILED (no transformed template to check)")
   status=1
+fi
+
+# The CD stack of each account (GitHub OIDC provider, deploy and audit-verifier roles).
+PIPELINE=infrastructure/pipeline/template.yaml
+if [[ "$TEMPLATE" == template.yaml ]]; then
+  lint "$PIPELINE"
+  scan "$PIPELINE"
 fi
 
 echo

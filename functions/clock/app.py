@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.dal.branch_keys import DynamoBranchKeyRotation
 from signpost.dal.clock import DynamoClockSource
+from signpost.dal.transfers import open_and_overdue_transfers
 from signpost.logic import clock
 from signpost.logic.key_rotation import rotate_if_due
 from signpost.logic.services import LONDON
@@ -81,5 +82,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     }
     metrics.add_metric(name="TransferOverdueRaised", unit="Count", value=run.transfer_overdue)
     metrics.add_metric(name="ReviewDueRaised", unit="Count", value=run.review_due)
+    # Gauges for the operations dashboard, read from the clocks' state index (4 small queries).
+    open_transfers, overdue_transfers = open_and_overdue_transfers(svc.settings.records_table)
+    metrics.add_metric(name="OpenTransfers", unit="Count", value=open_transfers)
+    metrics.add_metric(name="OverdueTransfers", unit="Count", value=overdue_transfers)
+    summary.update(open_transfers=open_transfers, overdue_transfers=overdue_transfers)
     logger.info("clock run", extra=summary)
     return summary

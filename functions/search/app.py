@@ -14,7 +14,7 @@ from signpost.http import current_caller, json_doc, json_response, make_resolver
 from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
 from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import count_search, logger, metrics, tracer
 from signpost.settings import get_settings
 from signpost.wiring import services
 
@@ -35,12 +35,14 @@ _RESULT = json_doc(SearchResult, "The outcome and signposts")
 )
 def search(body: SearchRequest) -> Response[str]:
     rate_limits = DynamoRateLimits(get_settings().records_table)
+    caller = current_caller(app)
     try:
-        result = search_logic.search(services(), current_caller(app), body, rate_limits)
+        result = search_logic.search(services(), caller, body, rate_limits)
     except TooManyRequests:
         metrics.add_metric(name="PoliceSearchLimited", unit="Count", value=1)
         raise
     metrics.add_metric(name=f"Search_{result.outcome.value}", unit="Count", value=1)
+    count_search(result.outcome.value, caller.org_type.value)
     return json_response(200, result)
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
@@ -78,6 +79,7 @@ def main() -> int:
     stream: LocalStream | None = None
     timings: StackTimings | None = None
     timings_path = os.environ.get("SIGNPOST_LOCAL_TIMINGS")  # `make load`: where time goes, per route
+    admin_aws = None
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
@@ -90,14 +92,25 @@ def main() -> int:
             print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another", file=sys.stderr)
             return 1
         tables = ", ".join(aws.tables.values())
+        aws_port = int(os.environ.get("LOCAL_AWS_PORT", str(port + 1)))
         print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
         print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
+        try:
+            admin_aws = serve_aws(aws_port)
+            print(
+                f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit",
+                file=sys.stderr,
+            )
+        except OSError as exc:  # the API still works; only signpost-admin --local does not
+            print(f"no AWS endpoint for signpost-admin on port {aws_port} ({exc.strerror})", file=sys.stderr)
         print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
         gateway.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, at any point
         print("\nstopping", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        if admin_aws is not None:
+            admin_aws.stop()
         if gateway is not None:
             gateway.stop()
         if timings is not None and timings_path and aws is not None and stream is not None:

@@ -82,6 +82,7 @@ class Stack:
         env = {
             **os.environ,
             "PORT": "0",
+            "LOCAL_AWS_PORT": "0",  # signpost-admin's endpoint: any free port too
             "SIGNPOST_LOCAL_TIMINGS": str(self.timings),
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "true",

@@ -1,6 +1,6 @@
 """Security features through the real handlers against moto (tables from template.yaml):
 the police rate limit in a DynamoDB transaction, break-glass, subject access, audit chain heads,
-and `signpost-admin` (verify-audit catching tampering, seed-directory)."""
+and `signpost-admin verify-audit` catching tampering (other commands: tests/integration/test_admin.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -313,45 +312,6 @@ def test_verify_audit_prints_no_audit_content(aws):
     assert f"PROBLEM truncated chain={chain} seq=4" in text
     for value in ("Tomasz", "Adeyemi", "RAL-SH1", "CAD-77/26", "mps-officer-1"):
         assert value not in text
-
-
-# ---------------------------------------------------------------------- seed-directory
-
-
-def test_seed_directory_creates_or_replaces_organisations(aws, tmp_path: Path):
-    org = {
-        "code": "E06000001",
-        "name": "Hartlepool Borough Council",
-        "type": "local_authority",
-        "area": "E06000001",
-        "sensitive_service": False,
-        "active": True,
-        "contact": {"team": "Front door", "phone": "01429 266522", "email": "fd@hartlepool.gov.uk.example"},
-        "manager_contact": {
-            "team": "Manager",
-            "phone": "01429 266523",
-            "email": "m@hartlepool.gov.uk.example",
-        },
-    }
-    path = tmp_path / "orgs.json"
-    path.write_text(json.dumps([org]), encoding="utf-8")
-    out = io.StringIO()
-    assert admin.main(["seed-directory", str(path)], out=out) == 0
-    assert "seeded 1 organisations" in out.getvalue()
-    item = _client().get_item(TableName=aws.tables["DirectoryTable"], Key={"code": {"S": "E06000001"}})[
-        "Item"
-    ]
-    assert item["name"]["S"] == "Hartlepool Borough Council"
-    path.write_text(json.dumps([{**org, "type": "celebrity_register"}]), encoding="utf-8")
-    out = io.StringIO()
-    assert admin.main(["seed-directory", str(path)], out=out) == 2
-    assert "invalid organisation at 0.type" in out.getvalue()
-    assert admin.main(["seed-directory", str(tmp_path / "missing.json")], out=io.StringIO()) == 2
-
-
-def test_seed_directory_accepts_the_shipped_seed(aws):
-    seed = Path(__file__).resolve().parents[2] / "infrastructure" / "seed" / "organisations.json"
-    assert admin.main(["seed-directory", str(seed)], out=io.StringIO()) == 0
 
 
 # ---------------------------------------------------------------------- logs of a clinic's search

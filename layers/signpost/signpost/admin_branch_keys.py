@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any, TextIO
+from typing import TextIO
 
+from signpost.commands import EXIT_OK, Command
 from signpost.dal.branch_keys import DynamoBranchKeyRotation
 from signpost.logic.key_rotation import rotate_if_due
 from signpost.settings import get_settings
 
-EXIT_OK = 0
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="rotate even if the active version is not due")
 
 
-def add_parser(commands: Any) -> None:
-    rotate = commands.add_parser(
-        "rotate-branch-key", help="create the first or a new branch-key version (identity encryption)"
-    )
-    rotate.add_argument("--force", action="store_true", help="rotate even if the active version is not due")
-
-
-def rotate_branch_key_command(args: argparse.Namespace, out: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO) -> int:
     settings = get_settings()
     made = rotate_if_due(
         DynamoBranchKeyRotation(settings.key_store_table, settings.data_key_id),
@@ -36,3 +32,12 @@ def rotate_branch_key_command(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(f"new active branch-key version {made}\n" if made else "the active branch key is not due\n")
     return EXIT_OK
+
+
+COMMAND = Command(
+    name="rotate-branch-key",
+    help="create the first or a new branch-key version (identity encryption)",
+    configure=configure,
+    run=run,
+    description=__doc__ or "",
+)

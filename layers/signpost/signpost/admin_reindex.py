@@ -11,8 +11,9 @@ functions. Prints counts only.
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import TextIO
 
+from signpost.commands import Command
 from signpost.dal.reindex import DynamoReindexSource
 from signpost.logic.reindex import ReindexRefused, ReindexReport, drop_version, reindex_to
 from signpost.settings import get_settings
@@ -22,11 +23,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-def add_parser(commands: Any) -> None:
-    reindex = commands.add_parser(
-        "reindex",
-        help="write every child's blind indexes under another key scheme version, or drop a version's",
-    )
+def configure(reindex: argparse.ArgumentParser) -> None:
     target = reindex.add_mutually_exclusive_group(required=True)
     target.add_argument("--to", type=int, metavar="VERSION", help="add this version's blocks beside the old")
     target.add_argument("--drop", type=int, metavar="VERSION", help="remove this version's blocks")
@@ -56,3 +53,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"refused: {refused}\n")
         return EXIT_USAGE
     return EXIT_OK
+
+
+COMMAND = Command(
+    "reindex",
+    "write every child's blind indexes under another key scheme version, or drop a version's",
+    configure,
+    run,
+)

@@ -31,6 +31,11 @@ class ChainHead:
     def next_seq(self) -> int:
         return self.seq + 1
 
+    @property
+    def exists(self) -> bool:
+        """The chain has at least one entry."""
+        return self.seq >= 0
+
 
 EMPTY = ChainHead(seq=-1, hash=GENESIS)
 

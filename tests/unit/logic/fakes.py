@@ -244,6 +244,8 @@ class FakeStore:
                 self.rate_counts.get((inc.subject, inc.window), 0) + 1
             )
         self.outbox.extend(changes.outbox)
+        for org in changes.put_organisations:
+            self.directory.put(org)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from signpost.dal.clients import dynamodb, from_item, to_item
 from signpost.models.organisation import Organisation
@@ -36,3 +36,8 @@ class DynamoDirectory:
     def put(self, organisation: Organisation) -> None:
         dynamodb().put_item(TableName=self._table, Item=to_item(organisation.model_dump(mode="json")))
         self._cache.pop(organisation.code, None)
+
+    def put_op(self, organisation: Organisation) -> dict[str, Any]:
+        """The TransactWriteItems `Put` of an entry, for a change committed with its audit."""
+        self._cache.pop(organisation.code, None)
+        return {"Put": {"TableName": self._table, "Item": to_item(organisation.model_dump(mode="json"))}}

@@ -125,6 +125,7 @@ class DynamoStore:
         ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
+        ops.extend(("directory", self.directory.put_op(org)) for org in changes.put_organisations)
         if changes.idempotency is not None:
             ops.append(
                 (

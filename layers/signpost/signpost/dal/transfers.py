@@ -3,7 +3,8 @@
 - transfer: `TRANSFER#<id>` / `TRANSFER`; gsi1 `IN#<to_org>` and gsi2 `OUT#<from_org>`,
   both sorted by `<requested_at>#<id>`;
 - clock: `TRANSFER#<id>` / `CLOCK#acknowledge` or `CLOCK#decide`; gsi1 `DUE#<date>` while
-  the clock runs.
+  the clock runs; gsi2 `CLOCKS#running#<clock>`, then `CLOCKS#overdue#<clock>` once it has
+  fired, until the transfer moves on (what the open and overdue transfer counts read).
 
 A clock item sits in the `DUE#<date>` index only while it runs: stopping it (the transfer
 moved on) or firing it (the date passed, overdue raised) removes its index keys, so the
@@ -20,7 +21,14 @@ from typing import Any
 from signpost.dal.clients import dynamodb, from_item, key, to_item, versioned_put
 from signpost.dal.cursors import decode_cursor, encode_cursor
 from signpost.models.domain import Changes
-from signpost.models.transfers import ClockUpdate, Direction, Transfer, TransferClock, TransferStatus
+from signpost.models.transfers import (
+    ClockName,
+    ClockUpdate,
+    Direction,
+    Transfer,
+    TransferClock,
+    TransferStatus,
+)
 
 TRANSFER_SK = "TRANSFER"
 CLOCK_SK_PREFIX = "CLOCK#"
@@ -75,20 +83,31 @@ def clock_item(clock: TransferClock) -> dict[str, Any]:
         sk=CLOCK_SK_PREFIX + clock.clock.value,
         gsi1pk=f"DUE#{clock.due.isoformat()}",
         gsi1sk=f"{transfer_pk(clock.transfer_id)}#{clock.clock.value}",
+        gsi2pk=clock_state_key("running", clock.clock.value),
+        gsi2sk=f"{transfer_pk(clock.transfer_id)}#{clock.clock.value}",
     )
     return to_item(values)
 
 
+def clock_state_key(state: str, clock: str) -> str:
+    """gsi2 partition of clocks by state: `running` until due, `overdue` once fired, none once stopped."""
+    return f"CLOCKS#{state}#{clock}"
+
+
 def _clock_update(table: str, update: ClockUpdate, marker: str, *, live_only: bool) -> dict[str, Any]:
-    expires = update.at + dt.timedelta(days=STOPPED_CLOCK_TTL_DAYS)
+    values = {":at": {"S": _timestamp(update.at)}}
+    if live_only:  # fire: out of the DUE index, into the overdue state until the transfer moves on
+        expression = f"SET {marker} = :at, gsi2pk = :overdue REMOVE gsi1pk, gsi1sk"
+        values[":overdue"] = {"S": clock_state_key("overdue", update.clock.value)}
+    else:  # stop: the transfer moved on; the item expires
+        expires = update.at + dt.timedelta(days=STOPPED_CLOCK_TTL_DAYS)
+        expression = f"SET {marker} = :at, expires_at = :exp REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk"
+        values[":exp"] = {"N": str(int(expires.timestamp()))}
     op: dict[str, Any] = {
         "TableName": table,
         "Key": clock_key(update.transfer_id, update.clock.value),
-        "UpdateExpression": f"SET {marker} = :at, expires_at = :exp REMOVE gsi1pk, gsi1sk",
-        "ExpressionAttributeValues": {
-            ":at": {"S": _timestamp(update.at)},
-            ":exp": {"N": str(int(expires.timestamp()))},
-        },
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": values,
     }
     if live_only:
         op["ConditionExpression"] = "attribute_exists(gsi1pk)"
@@ -185,3 +204,30 @@ def live_clocks_due(table: str, due: dt.date) -> Iterator[TransferClock]:
         if "LastEvaluatedKey" not in resp:
             return
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _transfers_in(table: str, partition: str) -> set[str]:
+    """Transfer ids of the clocks in one gsi2 state partition (keys only are read)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "gsi2",
+        "KeyConditionExpression": "gsi2pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": partition}},
+        "ProjectionExpression": "pk",
+    }
+    found: set[str] = set()
+    while True:
+        resp = dynamodb().query(**kwargs)
+        found.update(item["pk"]["S"].removeprefix("TRANSFER#") for item in resp["Items"])
+        if "LastEvaluatedKey" not in resp:
+            return found
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def open_and_overdue_transfers(table: str) -> tuple[int, int]:
+    """(open transfers, open transfers past a clock): every open transfer has a decide clock,
+    running or overdue; it is overdue when either of its clocks has fired."""
+    decide_running = _transfers_in(table, clock_state_key("running", ClockName.DECIDE.value))
+    decide_overdue = _transfers_in(table, clock_state_key("overdue", ClockName.DECIDE.value))
+    acknowledge_overdue = _transfers_in(table, clock_state_key("overdue", ClockName.ACKNOWLEDGE.value))
+    return len(decide_running | decide_overdue), len(decide_overdue | acknowledge_overdue)

@@ -10,6 +10,7 @@ it is itself audited, before the log is read, so the report lists itself.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from signpost.authz import Action, Caller
 from signpost.errors import NotFound
@@ -63,3 +64,59 @@ def _whole_access_log(services: Services, child_id: str) -> list[AccessLogEntry]
         items.extend(shown_entry(e, services.store.directory) for e in entries)
         if after is None:
             return items
+
+
+@dataclass(frozen=True)
+class AuditorReport:
+    """What an auditor can still know of a child, whether or not the record itself is still held.
+
+    The identity is never part of it: an auditor's credentials cannot decrypt it, and
+    after the retention period it no longer exists. The access log always is.
+    """
+
+    child_id: str
+    record_held: bool
+    status: str | None
+    organisation: str | None
+    categories: list[str]
+    created_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    close_reason: str | None
+    purge_after: dt.datetime | None
+    access_log: list[AccessLogEntry]
+
+
+def auditor_report(services: Services, caller: Caller, child_id: str) -> AuditorReport:
+    """Any child's report for an auditor, also after the record was purged (audited like any report)."""
+    caller.require(Action.ACCESS_LOG_ANY)
+
+    def attempt() -> ChildRecord | None:
+        record = services.store.records.get_child(child_id)
+        if record is None and not services.store.audit.head(child_chain(child_id)).exists:
+            raise NotFound("no such child")
+        changes = Changes()
+        AuditTrail(services, caller).add(
+            changes,
+            child_chain(child_id),
+            "subject_access_report",
+            child_id=child_id,
+            details={"record_held": record is not None},
+        )
+        services.store.commit(changes)
+        return record
+
+    record = commit_with_retries(attempt)
+    return AuditorReport(
+        child_id=child_id,
+        record_held=record is not None,
+        status=record.status if record else None,
+        organisation=record.org if record else None,
+        categories=list(record.categories) if record else [],
+        created_at=record.created_at if record else None,
+        closed_at=record.closed_at if record else None,
+        close_reason=record.close_reason if record else None,
+        purge_after=(
+            dt.datetime.fromtimestamp(record.expires_at, tz=dt.UTC) if record and record.expires_at else None
+        ),
+        access_log=_whole_access_log(services, child_id),
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from signpost.models.notifications import ReviewDue
+from signpost.models.organisation import Organisation
 from signpost.models.security import RateIncrement
 from signpost.models.transfers import ClockUpdate, Transfer, TransferClock
 
@@ -175,6 +176,8 @@ class Changes:
     # review_due raised once per record and review_by, while the record is still active, with that
     # organisation and date (`reminder` when not).
     review_reminders: list[ReviewDue] = field(default_factory=list)
+    # Directory entries created or replaced (an operator's `directory apply`), with their audit.
+    put_organisations: list[Organisation] = field(default_factory=list)
 
 
 class CommitConflict(Exception):
