@@ -68,7 +68,7 @@ def get_organisation(code: OrgCode) -> Response[str]:
     },
 )
 def put_organisation(code: OrgCode, body: OrganisationIn) -> Response[str]:
-    org, created = directory.put_organisation(services().store.directory, current_caller(app), code, body)
+    org, created = directory.put_organisation(services(), current_caller(app), code, body)
     return json_response(201 if created else 200, org)
 
 

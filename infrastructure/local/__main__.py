@@ -13,8 +13,7 @@ from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import LocalStream
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import LocalStream, attach_all
 from infrastructure.local.timings import StackTimings, undelivered_intents
 from infrastructure.local.timings import write as write_timings
 
@@ -76,14 +75,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     aws: LocalAws | None = None
     gateway: Gateway | None = None
-    stream: LocalStream | None = None
+    streams: list[LocalStream] = []
     timings: StackTimings | None = None
     timings_path = os.environ.get("SIGNPOST_LOCAL_TIMINGS")  # `make load`: where time goes, per route
     admin_aws = None
     try:
         aws = LocalAws(port=port).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier
+        streams = attach_all(gateway)  # records → notifier, audit → audit sealer
         if timings_path:
             timings = StackTimings().install(gateway)
         try:
@@ -113,9 +112,9 @@ def main() -> int:
             admin_aws.stop()
         if gateway is not None:
             gateway.stop()
-        if timings is not None and timings_path and aws is not None and stream is not None:
-            _write_timings(Path(timings_path), timings, aws, stream)
-        if stream is not None:
+        if timings is not None and timings_path and aws is not None and streams:
+            _write_timings(Path(timings_path), timings, aws, streams[0])  # the records table's
+        for stream in streams:
             stream.uninstall()
         if aws is not None:
             aws.stop()

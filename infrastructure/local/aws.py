@@ -35,6 +35,7 @@ from signpost.wiring import reset_services
 
 from infrastructure.cfn_yaml import load_template
 from infrastructure.local import moto_speedups
+from infrastructure.local.object_lock import StrictObjectLock
 from infrastructure.local.tokens import DEFAULT_AUDIENCE, DevTokenIssuer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +50,20 @@ STACK_NAME = "signpost-local"
 TABLES: Mapping[str, str] = {
     "RecordsTable": "RECORDS_TABLE",
     "AuditTable": "AUDIT_TABLE",
+    "AuditHeadsTable": "AUDIT_HEADS_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
     "DirectoryTable": "DIRECTORY_TABLE",
     "KeyStoreTable": "KEY_STORE_TABLE",
 }
+# template.yaml logical id of each failure queue → the environment variable that names it ("": none)
+QUEUES: Mapping[str, str] = {
+    "NotifierFailureQueue": "NOTIFIER_FAILURE_QUEUE_URL",
+    "AuditSealerFailureQueue": "",
+}
 DATA_KEY_ALIAS = f"alias/{STACK_NAME}-data"
 HMAC_KEY_ALIAS = f"alias/{STACK_NAME}-blind-index"
+AUDIT_MAC_KEY_ALIAS = f"alias/{STACK_NAME}-audit-mac"
+ANCHOR_BUCKET = f"{STACK_NAME}-audit-anchors"
 TOPIC_NAME = f"{STACK_NAME}-notifications"
 
 # create_table arguments whose CloudFormation spelling boto3 accepts as is
@@ -74,6 +83,9 @@ _FAKE_CREDENTIALS = {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    # botocore sends a call naming a stream ARN to an account-ID endpoint
+    # (<account>.streams-ddb.<region>...), which moto does not route: use the regional one.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 }
 
 
@@ -129,6 +141,11 @@ def _reject_intrinsics(name: str, value: Any) -> None:
             _reject_intrinsics(name, v)
 
 
+def anchor_retention_days(template: Mapping[str, Any]) -> int:
+    """The stack's default Object Lock retention for audit anchors (the parameter's default)."""
+    return int(template["Parameters"]["AuditAnchorRetentionDays"]["Default"])
+
+
 def table_resources(template: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     resources = template.get("Resources", {})
     for logical_id in TABLES:
@@ -180,8 +197,10 @@ class LocalAws:
         self.tokens.issuer = issuer_url(port)
         self.tables = {logical_id: table_name(logical_id) for logical_id in TABLES}
         self.topic_arn = ""
+        self.queue_urls: dict[str, str] = {}
         self._extra_env = dict(extra_env or {})
         self._mock: Any = None
+        self._object_lock: StrictObjectLock | None = None
         self._saved_env: dict[str, str | None] = {}
 
     # lifecycle -----------------------------------------------------------------------
@@ -199,10 +218,13 @@ class LocalAws:
         moto_speedups.install()
         self._mock.start()
         try:
+            self._object_lock = StrictObjectLock(REGION).install()
             reset_clients()
             self._create_tables()
             self._create_keys()
+            self._create_anchor_bucket()
             self.topic_arn = self._client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+            self._create_queues()
             self._set_env(self.environment())
             self._refresh()
             self.create_branch_key()
@@ -214,6 +236,9 @@ class LocalAws:
         return self
 
     def stop(self) -> None:
+        if self._object_lock is not None:
+            self._object_lock.uninstall()
+            self._object_lock = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -242,6 +267,8 @@ class LocalAws:
         env.update(
             DATA_KEY_ID=DATA_KEY_ALIAS,
             HMAC_KEY_ID=HMAC_KEY_ALIAS,
+            AUDIT_MAC_KEY_ID=AUDIT_MAC_KEY_ALIAS,
+            AUDIT_ANCHOR_BUCKET=ANCHOR_BUCKET,
             JWT_ISSUER=self.tokens.issuer,
             JWT_AUDIENCE=self.tokens.audience,
             JWKS_JSON=json.dumps(self.tokens.jwks()),
@@ -251,6 +278,7 @@ class LocalAws:
             POWERTOOLS_TRACE_DISABLED="true",
             SIGNPOST_ENV="local",
         )
+        env.update({name: self.queue_urls[q] for q, name in QUEUES.items() if name and q in self.queue_urls})
         env.update(self._extra_env)
         return env
 
@@ -305,6 +333,33 @@ class LocalAws:
             Description="signpost local blind-index key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
         )
         kms.create_alias(AliasName=HMAC_KEY_ALIAS, TargetKeyId=hmac_key["KeyMetadata"]["KeyId"])
+        audit_key = kms.create_key(
+            Description="signpost local audit MAC key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
+        )
+        kms.create_alias(AliasName=AUDIT_MAC_KEY_ALIAS, TargetKeyId=audit_key["KeyMetadata"]["KeyId"])
+
+    def _create_queues(self) -> None:
+        sqs = self._client("sqs")
+        for logical_id in QUEUES:
+            name = f"{STACK_NAME}-{logical_id.removesuffix('Queue').lower()}"
+            self.queue_urls[logical_id] = sqs.create_queue(QueueName=name)["QueueUrl"]
+
+    def _create_anchor_bucket(self) -> None:
+        """The Object Lock bucket, as template.yaml's AuditAnchorBucket: versioned, compliance mode."""
+        s3 = self._client("s3")
+        s3.create_bucket(
+            Bucket=ANCHOR_BUCKET,
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+            ObjectLockEnabledForBucket=True,
+        )
+        days = anchor_retention_days(parsed_template(self.template_path))
+        s3.put_object_lock_configuration(
+            Bucket=ANCHOR_BUCKET,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": days}},
+            },
+        )
 
     def _set_env(self, values: Mapping[str, str]) -> None:
         for name, value in values.items():

@@ -16,8 +16,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from signpost.audit_chain import GENESIS, seal
 from signpost.authz import Caller
+from signpost.dal.audit import audit_item
 from signpost.models.common import OrgType, Role
+from signpost.models.domain import AuditEntry
 
 from infrastructure.local.aws import ACCOUNT_ID, REGION, REPO_ROOT, TEMPLATE_PATH, load_seed, table_name
 from infrastructure.local.events import HttpRequest, authorizer_event, proxy_event
@@ -235,12 +238,18 @@ def api_events() -> dict[str, dict[str, Any]]:
     return events
 
 
-def _stream_record(sequence: str, item: dict[str, Any], approximate: int) -> dict[str, Any]:
+def _stream_record(
+    sequence: str,
+    item: dict[str, Any],
+    approximate: int,
+    table: str = "RecordsTable",
+    old: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     keys = {"pk": item["pk"], "sk": item["sk"]}
     size = len(json.dumps(item))
-    return {
+    record = {
         "eventID": f"{int(sequence) % 10**32:032x}",
-        "eventName": "INSERT",
+        "eventName": "INSERT" if old is None else "MODIFY",
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": REGION,
@@ -253,10 +262,12 @@ def _stream_record(sequence: str, item: dict[str, Any], approximate: int) -> dic
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
         "eventSourceARN": (
-            f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table_name('RecordsTable')}"
-            "/stream/2026-01-01T00:00:00.000"
+            f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table_name(table)}/stream/2026-01-01T00:00:00.000"
         ),
     }
+    if old is not None:
+        record["dynamodb"]["OldImage"] = old  # type: ignore[index]
+    return record
 
 
 def notifier_stream_event() -> dict[str, Any]:
@@ -293,6 +304,43 @@ def notifier_stream_event() -> dict[str, Any]:
     }
 
 
+def audit_sealer_stream_event() -> dict[str, Any]:
+    """The audit table's stream: a child's first two entries appended, then the first overwritten."""
+    first = seal(
+        AuditEntry(
+            chain=f"CHILD#{CHILD_ID}", seq=0, at="2026-01-15T09:00:00Z", action="register", org="E09000007",
+            role="la_practitioner", sub="camden-sw-1", child_id=CHILD_ID, prev_hash=GENESIS,
+        )
+    )  # fmt: skip
+    second = seal(
+        AuditEntry(
+            chain=f"CHILD#{CHILD_ID}", seq=1, at="2026-01-15T09:05:00Z", action="search", org="RAL",
+            role="health", sub="rf-nurse-1", child_id=CHILD_ID, search_id=SEARCH_ID, reason="emergency_care",
+            outcome="match", prev_hash=first.hash,
+        )
+    )  # fmt: skip
+    rewritten = audit_item(seal(first.model_copy(update={"org": "E09000012"})))
+    return {
+        "Records": [
+            _stream_record("223344550000000000000000001", audit_item(first), 1768467600, "AuditTable"),
+            _stream_record("223344560000000000000000002", audit_item(second), 1768467900, "AuditTable"),
+            _stream_record(
+                "223344570000000000000000003", rewritten, 1768468200, "AuditTable", old=audit_item(first)
+            ),
+        ]
+    }
+
+
+def audit_anchor_schedule_event() -> dict[str, Any]:
+    event = clock_schedule_event()
+    event.update(
+        id="6e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+        time="2026-01-15T10:00:00Z",
+        resources=[f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/signpost-local-audit-anchor"],
+    )
+    return event
+
+
 def clock_schedule_event() -> dict[str, Any]:
     return {
         "version": "0",
@@ -312,6 +360,8 @@ def all_events() -> dict[str, dict[str, Any]]:
         **api_events(),
         "notifier-stream": notifier_stream_event(),
         "clock-schedule": clock_schedule_event(),
+        "audit-sealer-stream": audit_sealer_stream_event(),
+        "audit-sealer-schedule": audit_anchor_schedule_event(),
     }
 
 

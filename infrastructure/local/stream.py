@@ -1,17 +1,23 @@
-"""The records table's DynamoDB stream, locally: moto has no usable stream API, so the
-stream records are built from the writes themselves and fed to the notifier.
+"""DynamoDB streams, locally: moto has no usable stream API, so the stream records are
+built from the writes themselves and fed to the function that consumes the stream - the
+records table's to the notifier, the audit table's to the audit sealer.
 
 How: botocore event hooks on the default boto3 session (which every client the
 handlers create inherits) see each successful PutItem, UpdateItem, DeleteItem,
-BatchWriteItem and TransactWriteItems on the records table. Before the call the
+BatchWriteItem and TransactWriteItems on the stream's table. Before the call the
 items' old images are read, after it the new ones, and a stream record of the real
 shape is queued (INSERT / MODIFY / REMOVE, NEW_AND_OLD_IMAGES, increasing sequence
-numbers). The gateway's ``after_invoke`` hook then hands the queue to the notifier the
+numbers). The gateway's ``after_invoke`` hook then hands the queue to the consumer the
 way the event source mapping of template.yaml would: through its FilterCriteria, in
 batches of its BatchSize, retrying from the first reported batchItemFailure up to
 MaximumRetryAttempts, bisecting a batch whose invocation raised, and setting aside
-(as the OnFailure destination would) what still fails. So a notification is in the
-inbox when the API response that caused it is sent.
+(as the OnFailure destination would: a message of Lambda's on-failure shape, metadata
+only, in the template's failure queue) what still fails. So a notification is in the
+inbox, and an audit entry sealed, when the API response that caused it is sent. The
+stream keeps its records, so it can also be read again by sequence number
+(`records`), as `signpost-admin redrive-notifications` reads DynamoDB Streams.
+(MaximumRetryAttempts -1, "until the record expires", stops locally after
+LOCAL_RETRY_CAP attempts: the records then count as expired from the stream.)
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from infrastructure.local.aws import REGION, TEMPLATE_PATH, LocalAws
 
 WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 NOTIFIER = "NotifierFunction"
+AUDIT_SEALER = "AuditSealerFunction"
+LOCAL_RETRY_CAP = 20
+SHARD_ID = "shardId-00000001700000000000-10ca1000"
+_RETAINED = 100_000  # records kept for reading again (DynamoDB Streams keeps 24 hours)
 _CONTEXT_KEY = "signpost_local_stream"
 _BATCH_GET_LIMIT = 100
 _KEPT_LATENCIES = 10_000
@@ -47,8 +57,10 @@ Invoke = Callable[[dict[str, Any]], Any]
 
 @dataclass(frozen=True)
 class StreamMapping:
-    """The notifier's event source mapping, as template.yaml declares it."""
+    """A function's DynamoDB event source mapping, as template.yaml declares it."""
 
+    table: str = "RecordsTable"  # logical id of the table whose stream it reads
+    on_failure: str | None = None  # logical id of the OnFailure queue
     batch_size: int = 100
     maximum_retry_attempts: int = 5
     bisect_on_error: bool = True
@@ -64,7 +76,10 @@ class StreamMapping:
                 patterns = [
                     json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])
                 ]
+                destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
                 return cls(
+                    table=str(props["Stream"]["Fn::GetAtt"][0]),
+                    on_failure=str(destination["Fn::GetAtt"][0]) if destination else None,
                     batch_size=int(props.get("BatchSize", 100)),
                     maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
                     bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
@@ -144,11 +159,15 @@ def _key_of(item: Mapping[str, Any]) -> tuple[str, str]:
 
 
 class LocalStream:
-    """Captures the records table's writes as stream records and feeds them to the notifier."""
+    """Captures a table's writes as stream records and feeds them to the function on its stream."""
 
-    def __init__(self, aws: LocalAws, mapping: StreamMapping | None = None) -> None:
-        self.table = aws.tables["RecordsTable"]
-        self.mapping = mapping or StreamMapping.from_template(aws.template_path)
+    def __init__(self, aws: LocalAws, mapping: StreamMapping | None = None, function: str = NOTIFIER) -> None:
+        self.function = function
+        self.mapping = mapping or StreamMapping.from_template(aws.template_path, function)
+        self.table = aws.tables[self.mapping.table]
+        self._failure_queue = aws.queue_urls.get(self.mapping.on_failure or "")
+        self._retained: deque[dict[str, Any]] = deque(maxlen=_RETAINED)
+        self._context_key = f"{_CONTEXT_KEY}:{self.table}"  # one per stream: both see every write
         self.stats = StreamStats()
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
@@ -182,12 +201,12 @@ class LocalStream:
             return
         writes = list(self._writes(model.name, params))
         if writes:
-            context[_CONTEXT_KEY] = (writes, self._read([k for k, _, _ in writes]))
+            context[self._context_key] = (writes, self._read([k for k, _, _ in writes]))
 
     def _after(
         self, http_response: Any, parsed: Mapping[str, Any], context: dict[str, Any], **_: Any
     ) -> None:
-        captured = context.pop(_CONTEXT_KEY, None)
+        captured = context.pop(self._context_key, None)
         if captured is None or not self._active or http_response.status_code >= 300 or "Error" in parsed:
             return
         writes, old_images = captured
@@ -206,6 +225,7 @@ class LocalStream:
             records.append(self._record(item_key, old, new))
         with self._lock:
             self._queue.extend(_Pending(r, now) for r in records)
+            self._retained.extend(records)
 
     def _writes(
         self, operation: str, params: Mapping[str, Any]
@@ -350,16 +370,69 @@ class LocalStream:
 
     def _retry(self, batch: list[_Pending], start: int) -> list[_Pending]:
         """The records to try again from `start`; those out of attempts are set aside."""
-        again = []
+        again, given_up = [], []
         for pending in batch[start:]:
             pending.attempts += 1
             limit = self.mapping.maximum_retry_attempts
-            if 0 <= limit < pending.attempts:
-                self.stats.set_aside.append(pending.record)
+            if limit < 0:
+                limit = LOCAL_RETRY_CAP
+            if limit < pending.attempts:
+                given_up.append(pending.record)
             else:
                 again.append(pending)
+        self.stats.set_aside.extend(given_up)
+        if given_up:
+            self._send_to_failure_queue(given_up)
         self.stats.retried += len(again)
         return again
+
+    def _send_to_failure_queue(self, records: list[dict[str, Any]]) -> None:
+        """What Lambda sends the OnFailure destination: the batch's metadata, never its records."""
+        if not self._failure_queue:
+            return
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+
+        def arrival(body: Mapping[str, Any]) -> str:
+            at = dt.datetime.fromtimestamp(int(body["ApproximateCreationDateTime"]), tz=dt.UTC)
+            return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        message = {
+            "requestContext": {
+                "requestId": hashlib.md5(first["SequenceNumber"].encode(), usedforsecurity=False).hexdigest(),
+                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{self.function}",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": (self.mapping.maximum_retry_attempts % (LOCAL_RETRY_CAP + 1)) + 1,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "DDBStreamBatchInfo": {
+                "shardId": SHARD_ID,
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(first),
+                "approximateArrivalOfLastRecord": arrival(last),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        self._reader_sqs().send_message(QueueUrl=self._failure_queue, MessageBody=json.dumps(message))
+
+    def _reader_sqs(self) -> Any:
+        return boto3.client("sqs", region_name=REGION)
+
+    # reading again, by sequence number ------------------------------------------------------
+    def records(self, stream_arn: str, shard_id: str, first: str, last: str) -> list[dict[str, Any]]:
+        """The retained records from `first` to `last`, as DynamoDB Streams' GetRecords gives them."""
+        if stream_arn != self.stream_arn or shard_id != SHARD_ID:
+            return []
+        with self._lock:
+            kept = list(self._retained)
+        return [r for r in kept if int(first) <= int(r["dynamodb"]["SequenceNumber"]) <= int(last)]
 
     def _done(self, delivered: list[_Pending]) -> None:
         now = time.perf_counter()
@@ -367,24 +440,30 @@ class LocalStream:
         self.stats.latencies_ms.extend((now - p.captured_at) * 1000 for p in delivered)
 
 
-_ATTACHED: weakref.WeakKeyDictionary[Any, LocalStream] = weakref.WeakKeyDictionary()
+_ATTACHED: weakref.WeakKeyDictionary[Any, dict[str, LocalStream]] = weakref.WeakKeyDictionary()
 
 
-def stream_of(gateway: Any) -> LocalStream | None:
-    """The stream attached to `gateway`, if any (for tests and the latency bench)."""
-    return _ATTACHED.get(gateway)
+def stream_of(gateway: Any, function: str = NOTIFIER) -> LocalStream | None:
+    """The stream attached to `gateway` that feeds `function`, if any (tests, benches)."""
+    return _ATTACHED.get(gateway, {}).get(function)
 
 
-def attach(gateway: Any, aws: LocalAws | None = None) -> LocalStream:
-    """Install a stream on `gateway`: after every invocation (but the notifier's own) the
-    captured records go to the notifier through the gateway, as the event source mapping would."""
-    stream = LocalStream(aws or gateway.aws).install()
+def attach(gateway: Any, aws: LocalAws | None = None, function: str = NOTIFIER) -> LocalStream:
+    """Install a stream on `gateway`: after every invocation (but the consumer's own) the
+    captured records go to `function` through the gateway, as the event source mapping would."""
+    stream = LocalStream(aws or gateway.aws, function=function).install()
+    consumer = gateway.routes.function(function).name
 
-    def feed_notifier(function_name: str) -> None:
-        if function_name != "notifier" and stream.pending():
-            stream.flush(lambda event: gateway.invoke("notifier", event))
+    def feed(function_name: str) -> None:
+        if function_name != consumer and stream.pending():
+            stream.flush(lambda event: gateway.invoke(consumer, event))
 
-    feed_notifier.__name__ = "feed_notifier"
-    gateway.after_invoke.append(feed_notifier)
-    _ATTACHED[gateway] = stream
+    feed.__name__ = f"feed_{consumer}"
+    gateway.after_invoke.append(feed)
+    _ATTACHED.setdefault(gateway, {})[function] = stream
     return stream
+
+
+def attach_all(gateway: Any, aws: LocalAws | None = None) -> list[LocalStream]:
+    """Both streams of the stack: records -> notifier, audit -> audit sealer."""
+    return [attach(gateway, aws, NOTIFIER), attach(gateway, aws, AUDIT_SEALER)]

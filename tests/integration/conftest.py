@@ -1,4 +1,10 @@
-"""Fixtures of the handler tests on moto."""
+"""Fixtures for the handler tests against moto (a test file may define its own instead).
+
+- ``aws``: the stack's in-memory AWS (tables, keys, topic, queues, anchor bucket), with the
+  process's cached services rebuilt for it;
+- ``records_stream`` / ``audit_stream``: the local DynamoDB streams, capturing writes for the
+  notifier and the audit sealer; a test flushes them to the function when it wants delivery.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import pytest
 from signpost import wiring
 
 from infrastructure.local.aws import LocalAws
+from infrastructure.local.stream import AUDIT_SEALER, NOTIFIER, LocalStream
 
 
 @pytest.fixture
@@ -18,3 +25,17 @@ def aws() -> Iterator[LocalAws]:
         wiring.reset_services()
         yield local
     wiring.reset_services()
+
+
+@pytest.fixture
+def records_stream(aws: LocalAws) -> Iterator[LocalStream]:
+    stream = LocalStream(aws, function=NOTIFIER).install()
+    yield stream
+    stream.uninstall()
+
+
+@pytest.fixture
+def audit_stream(aws: LocalAws) -> Iterator[LocalStream]:
+    stream = LocalStream(aws, function=AUDIT_SEALER).install()
+    yield stream
+    stream.uninstall()

@@ -135,7 +135,10 @@ def test_a_record_from_registration_to_purge(aws: LocalAws, stream: LocalStream)
     assert sar.status == 404
     assert life.search()["outcome"] == "no_match"
     leftovers = life.items_naming(child_id)
-    assert [i["pk"]["S"] for i in leftovers] == [f"AUDITHEAD#CHILD#{child_id}"]  # only the audit's own head
+    # Only the writers' audit cursor (the audit itself is in its own table), and it expires too.
+    [cursor] = leftovers
+    assert cursor["pk"]["S"] == f"AUDITCURSOR#CHILD#{child_id}"
+    assert int(cursor["expires_at"]["N"]) <= (life.now + 30 * DAY).timestamp()
     assert not [i for i in leftovers if "identity" in i]
 
     # the audit outlives the record: the auditor still reads who looked, and it verifies

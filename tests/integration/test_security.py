@@ -1,18 +1,18 @@
 """Security features through the real handlers against moto (tables from template.yaml):
-the police rate limit in a DynamoDB transaction, break-glass, subject access, audit chain heads,
-and `signpost-admin verify-audit` catching tampering (other commands: tests/integration/test_admin.py)."""
+the police rate limit in a DynamoDB transaction, break-glass and subject access. The audit's
+seals, anchors and verify-audit: tests/integration/test_audit_seals.py; other commands:
+tests/integration/test_admin.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from signpost import admin, wiring
+from signpost import wiring
 from signpost.dal import clients
 
 from infrastructure.local.aws import LocalAws
@@ -201,117 +201,6 @@ def test_no_trace_of_a_sensitive_service_outside_the_audit_table(aws):
     for trace in ("RAL-SH1", "clinic-nurse-1"):
         assert trace not in outside
     assert "RAL-SH1" in json.dumps(_items(aws, "AuditTable"))  # only the audit keeps it
-
-
-# ---------------------------------------------------------------------- audit chain and verify-audit
-
-
-def _verify(*args: str) -> tuple[int, dict[str, Any]]:
-    """Run the admin command; only its offline `--full-scan` may Scan (the functions never do)."""
-    events = clients.dynamodb().meta.events
-    scans = "--full-scan" in args
-    if scans:
-        events.unregister("before-call.dynamodb.*", _no_scans)
-    out = io.StringIO()
-    try:
-        code = admin.main(["verify-audit", "--json", *args], out=out)
-    finally:
-        if scans:
-            events.register("before-call.dynamodb.*", _no_scans)
-    return code, json.loads(out.getvalue())
-
-
-def _activity() -> str:
-    child_id = _register()
-    for who in (HACKNEY, CLINIC, POLICE):
-        _search(who, **({"reason": "emergency_care"} if who is CLINIC else {}))
-    invoke("records", make_event("GET", f"/v1/children/{child_id}", caller=CAMDEN))
-    return f"CHILD#{child_id}"
-
-
-def _audit_key(chain: str, seq: int) -> dict[str, Any]:
-    return {"pk": {"S": chain}, "sk": {"S": str(seq).zfill(12)}}
-
-
-def test_each_chain_has_a_registered_head_moved_in_the_same_transaction(aws):
-    chain = _activity()
-    heads = {i["pk"]["S"]: i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("AUDITHEAD#")}
-    head = heads[f"AUDITHEAD#{chain}"]
-    last = _client().get_item(TableName=aws.tables["AuditTable"], Key=_audit_key(chain, 4))["Item"]
-    assert (head["seq"]["N"], head["hash"]["S"]) == ("4", last["hash"]["S"])
-    assert head["gsi2pk"]["S"].startswith("AUDITHEADS#")
-    assert len(heads) == 4  # the child and three searches
-
-
-def test_verify_audit_passes_an_untouched_audit(aws):
-    _activity()
-    code, report = _verify("--full-scan")
-    assert (code, report["ok"], report["chains"], report["items"]) == (0, True, 4, 8)
-
-
-def test_verify_audit_detects_a_changed_item(aws):
-    chain = _activity()
-    _client().update_item(
-        TableName=aws.tables["AuditTable"],
-        Key=_audit_key(chain, 2),
-        UpdateExpression="SET org = :o, sensitive_service = :f",
-        ExpressionAttributeValues={":o": {"S": "RAL"}, ":f": {"BOOL": False}},
-    )
-    code, report = _verify()
-    assert code == 1
-    assert {"chain": chain, "seq": 2, "problem": "hash_mismatch"} in report["problems"]
-
-
-def test_verify_audit_detects_a_removed_item(aws):
-    chain = _activity()
-    _client().delete_item(TableName=aws.tables["AuditTable"], Key=_audit_key(chain, 1))
-    code, report = _verify()
-    assert code == 1
-    assert {p["problem"] for p in report["problems"]} >= {"gap", "broken_link"}
-
-
-def test_verify_audit_detects_removal_of_the_newest_item(aws):
-    chain = _activity()
-    _client().delete_item(TableName=aws.tables["AuditTable"], Key=_audit_key(chain, 4))
-    code, report = _verify()
-    assert (code, report["problems"]) == (1, [{"chain": chain, "seq": 4, "problem": "truncated"}])
-
-
-def test_verify_audit_detects_reordered_items(aws):
-    chain = _activity()
-    client, table = _client(), aws.tables["AuditTable"]
-    one = client.get_item(TableName=table, Key=_audit_key(chain, 1))["Item"]
-    two = client.get_item(TableName=table, Key=_audit_key(chain, 2))["Item"]
-    client.put_item(TableName=table, Item={**two, "sk": one["sk"]})
-    client.put_item(TableName=table, Item={**one, "sk": two["sk"]})
-    code, report = _verify()
-    assert code == 1
-    assert "key_mismatch" in {p["problem"] for p in report["problems"]}
-
-
-def test_verify_audit_full_scan_finds_a_chain_whose_head_was_deleted(aws):
-    chain = _activity()
-    _client().delete_item(
-        TableName=aws.tables["RecordsTable"], Key={"pk": {"S": f"AUDITHEAD#{chain}"}, "sk": {"S": "HEAD"}}
-    )
-    assert _verify()[0] == 0  # the registry no longer knows the chain ...
-    code, report = _verify("--full-scan")
-    assert code == 1
-    assert {"chain": chain, "seq": 4, "problem": "missing_head"} in report["problems"]
-    # ... and the chain cannot grow again until an operator restores its head (fail closed).
-    child_id = chain.removeprefix("CHILD#")
-    assert invoke("records", make_event("GET", f"/v1/children/{child_id}", caller=CAMDEN)).status == 503
-
-
-def test_verify_audit_prints_no_audit_content(aws):
-    chain = _activity()
-    _client().delete_item(TableName=aws.tables["AuditTable"], Key=_audit_key(chain, 4))
-    out = io.StringIO()
-    assert admin.main(["verify-audit"], out=out) == 1
-    text = out.getvalue()
-    assert f"PROBLEM truncated chain={chain} seq=4" in text
-    for value in ("Tomasz", "Adeyemi", "RAL-SH1", "CAD-77/26", "mps-officer-1"):
-        assert value not in text
 
 
 # ---------------------------------------------------------------------- logs of a clinic's search

@@ -124,7 +124,7 @@ def test_request_writes_transfer_clocks_marker_audit_and_intent_in_one_transacti
     assert transfer["gsi2pk"]["S"] == "OUT#E09000007"
     clocks = {
         i["sk"]["S"]: i["gsi1pk"]["S"]
-        for i in items(aws, f"TRANSFER#{transfer_id}")
+        for i in items(aws, f"TRANSFERCLOCK#{transfer_id}")
         if i["sk"]["S"].startswith("CLOCK#")
     }
     assert clocks == {

@@ -13,4 +13,6 @@ stack — the API over HTTP (the ``local_stack`` fixture yields a LocalStack):
 logcapture — LogCapture / capture_output(): .text, .lines(), .json_lines(),
     .contains(value), .assert_absent(values)
 forge — hostile tokens: unsigned, hs256_with_public_key, tampered, signed_by_another_key, claims
+item_families — who may write which records-table item families (FAMILIES, WRITERS, ATTRIBUTE_LIMITS)
+iam — RolePolicies().allows(function, ItemRequest(...)): template.yaml's roles evaluated for a request
 """

@@ -13,7 +13,7 @@ import requests
 from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
-from infrastructure.local.stream import attach as attach_stream
+from infrastructure.local.stream import attach_all as attach_streams
 
 
 class _GatewayLog:
@@ -88,7 +88,8 @@ def running_stack() -> Iterator[LocalStack]:
     with LocalAws(port=0) as aws:
         log = _GatewayLog()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=0, log_stream=log)
-        stream = attach_stream(gateway)  # the records table's stream → the notifier, as in AWS
+        # the records table's stream → the notifier, the audit table's → the sealer, as in AWS
+        streams = attach_streams(gateway)
         gateway.start_in_background()
         stack = LocalStack(aws, gateway, log)
         try:
@@ -96,4 +97,5 @@ def running_stack() -> Iterator[LocalStack]:
         finally:
             stack.close()
             gateway.stop()
-            stream.uninstall()
+            for stream in streams:
+                stream.uninstall()

@@ -100,7 +100,7 @@ def test_staging_reserves_nothing_and_prod_fits_the_quota_it_asks_for() -> None:
     prod = reserved_concurrency(samconfig_overrides("prod"))
     assert prod == {
         "AuthorizerFunction": 50, "RecordsFunction": 50, "SearchFunction": 100, "TransfersFunction": 20,
-        "InboxFunction": 20, "NotifierFunction": 5, "ClockFunction": 1,
+        "InboxFunction": 20, "ClockFunction": 1,
     }  # fmt: skip
     assert sum(prod.values()) + UNRESERVED_MINIMUM <= PROD_QUOTA
     runbook = (REPO / "docs" / "runbook.md").read_text(encoding="utf-8")

@@ -20,6 +20,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from pydantic import BaseModel
 from signpost.authz import Caller
+from signpost.dal.audit import audit_change
+from signpost.logic.audit_sealer import seal_changes
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.organisation import OrganisationIn
 from signpost.models.search import BreakGlassRequest, SearchRequest
@@ -29,6 +31,7 @@ from infrastructure.local import sample_events
 from infrastructure.local.aws import parsed_template
 from infrastructure.local.routes import Route
 from tests.support.lambda_events import route_table
+from tests.unit.security.audit_fakes import FakeMacKey, FakeSealStore
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 PROXY_KEYS = {
@@ -159,3 +162,15 @@ def test_the_clock_sample_is_a_scheduled_event() -> None:
     event = EventBridgeEvent(load("clock-schedule"))
     assert (event.detail_type, event.source, event.detail) == ("Scheduled Event", "aws.events", {})
     assert event.resources[0].startswith("arn:aws:events:eu-west-2:")
+
+
+def test_the_audit_sealer_samples_are_what_the_sealer_reads() -> None:
+    changes = [audit_change(record) for record in load("audit-sealer-stream")["Records"]]
+    assert [(c.event, c.seq) for c in changes] == [("INSERT", 0), ("INSERT", 1), ("MODIFY", 0)]
+    run = seal_changes(
+        FakeSealStore(), FakeMacKey(), changes, lambda: dt.datetime(2026, 1, 15, 10, tzinfo=dt.UTC)
+    )
+    assert (run.seals, run.heads, [(t.seq, t.kind) for t in run.tampering]) == (1, 1, [(0, "overwritten")])
+    event = EventBridgeEvent(load("audit-sealer-schedule"))
+    assert (event.detail_type, event.source) == ("Scheduled Event", "aws.events")
+    assert "Records" not in event.raw_event  # how the handler tells the schedule from the stream

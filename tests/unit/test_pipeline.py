@@ -76,6 +76,8 @@ CREATES = {
     "AWS::WAFv2::LoggingConfiguration": "wafv2:PutLoggingConfiguration",
     "AWS::CloudWatch::Alarm": "cloudwatch:PutMetricAlarm",
     "AWS::CloudWatch::Dashboard": "cloudwatch:PutDashboard",
+    "AWS::S3::Bucket": "s3:CreateBucket",
+    "AWS::S3::BucketPolicy": "s3:PutBucketPolicy",
 }
 
 
@@ -166,9 +168,11 @@ def test_cd_never_deletes_a_table_and_touches_no_child_record(pipeline: dict[str
     deny = [s for s in statements(pipeline, *DEPLOY_POLICIES) if s["Effect"] == "Deny"]
     assert any("dynamodb:DeleteTable" in as_list(s["Action"]) for s in deny)
     for statement in statements(pipeline, "DeployDataPlanePolicy", "AuditVerifierRole"):
-        if "RecordsTable" in _resource_text(statement) and "/index/" not in _resource_text(statement):
-            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            assert all(k.startswith("AUDITHEAD#") for k in keys), statement["Sid"]
+        # The audit is verified against the sealer's heads table, the MAC key and the anchors.
+        assert "RecordsTable" not in _resource_text(statement), statement["Sid"]
+    verifier = {a for s in statements(pipeline, "AuditVerifierRole") for a in as_list(s["Action"])}
+    assert {"kms:VerifyMac", "s3:ListBucketVersions", "s3:GetObjectVersion"} <= verifier
+    assert not {"kms:GenerateMac", "s3:PutObject", "s3:DeleteObjectVersion"} & verifier
     reads = {a for s in statements(pipeline, "AuditVerifierRole") for a in as_list(s["Action"])}
     assert not {
         a
@@ -252,7 +256,25 @@ NOT_USED = {
     "lambda:PutFunctionScalingConfig": "no capacity providers",
     "firehose:*": "logs go to CloudWatch Logs",
     "s3:REST.PUT.OBJECT": "logs go to CloudWatch Logs",
-    "s3:*BucketPolicy": "WAF logs go to CloudWatch Logs",
+    "s3:DeleteBucketPolicy": "denied: the anchor bucket's TLS-only policy stays",
+    "s3:DeleteBucket": "denied: the audit anchors are retained",
+    "s3:DeleteObject": "denied: the audit anchors are retained (and locked)",
+    "s3:*BucketMetadata*": "no S3 metadata tables (the Get the read handler calls is granted)",
+    "s3tables:*": "no S3 tables",
+    "s3:PutObjectLockConfiguration": "not an IAM action (s3:PutBucketObjectLockConfiguration is granted)",
+    "s3:*Replication*": "anchors stay in one region (the Get is granted)",
+    "s3:*Website*": "no website (the Get is granted)",
+    "s3:*BucketC[Oo][Rr][Ss]": "no CORS (the Get is granted)",
+    "s3:*Analytics*": "no analytics (the Get is granted)",
+    "s3:*IntelligentTiering*": "no tiering (the Get is granted)",
+    "s3:*Inventory*": "no inventory (the Get is granted)",
+    "s3:*Metrics*": "no request metrics (the Get is granted)",
+    "s3:*Accelerate*": "no transfer acceleration (the Get is granted)",
+    "s3:PutBucketLogging": "access is recorded by CloudTrail (the Get is granted)",
+    "s3:PutBucketAbac": "no attribute-based access control (the Get is granted)",
+    "s3:*Acl": "ACLs are disabled (BucketOwnerEnforced; the Get is granted)",
+    "s3:DeleteBucketEncryption": "encryption is never removed",
+    "s3:DeleteBucketLifecycle": "the lifecycle rule is never removed",
     "logs:*DataProtectionPolicy": "not set by the template (the Get is granted)",
     "logs:*IndexPolicy": "not set by the template (the Describe is granted)",
     "logs:PutBearerTokenAuthentication": "not set by the template",

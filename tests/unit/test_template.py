@@ -18,7 +18,14 @@ from infrastructure.cfn_yaml import load_template, translate_template
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
-TABLES = ("RecordsTable", "AuditTable", "IdempotencyTable", "DirectoryTable", "KeyStoreTable")
+TABLES = (
+    "RecordsTable",
+    "AuditTable",
+    "AuditHeadsTable",
+    "IdempotencyTable",
+    "DirectoryTable",
+    "KeyStoreTable",
+)
 FUNCTIONS = {
     "AuthorizerFunction": "authorizer",
     "RecordsFunction": "records",
@@ -27,7 +34,11 @@ FUNCTIONS = {
     "InboxFunction": "inbox",
     "NotifierFunction": "notifier",
     "ClockFunction": "clock",
+    "AuditSealerFunction": "audit_sealer",
 }
+# Functions on a DynamoDB stream: Lambda runs one concurrent batch per shard, so a reserved
+# concurrency below the shard count starves shards (none, or at least the shard count).
+STREAM_CONSUMERS = {"NotifierFunction", "AuditSealerFunction"}
 # API.md's routes (imports are not deployed) -> the function that serves them.
 ROUTES = {
     ("POST", "/v1/children"): "RecordsFunction",
@@ -292,6 +303,7 @@ def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
         "InboxFunction": {"gsi1", "gsi2"},
         "NotifierFunction": set(),
         "ClockFunction": {"gsi1", "gsi2"},
+        "AuditSealerFunction": set(),
     }
     for function, indexes in expected.items():
         granted = set()
@@ -361,6 +373,9 @@ def test_function_defaults(template: dict[str, Any], resources: dict[str, Any]) 
         assert resources[function]["Type"] == "AWS::Serverless::Function"
         assert props["CodeUri"] == f"functions/{name}/"
         assert props.get("Handler", defaults.get("Handler")) == "app.lambda_handler"
+        if function in STREAM_CONSUMERS:  # none, ever (test_stream_consumers_are_not_starved_...)
+            assert "ReservedConcurrentExecutions" not in props, function
+            continue
         # A parameter, none by default (tests/unit/test_deployable.py: fits a quota of 10).
         prefix = function.removesuffix("Function")
         assert props["ReservedConcurrentExecutions"] == {
@@ -483,6 +498,43 @@ def test_notifier_stream_is_safe_to_retry(resources: dict[str, Any]) -> None:
     assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["INTENT"]}}}}
 
 
+def resources_parameters() -> dict[str, Any]:
+    return dict(load_template(TEMPLATE_PATH).get("Parameters", {}))
+
+
+def test_stream_consumers_are_not_starved_by_reserved_concurrency(resources: dict[str, Any]) -> None:
+    """Lambda runs one batch per shard: a reserved concurrency under the shard count (the notifier
+    had 5) leaves shards waiting until their records age into the failure queue. None, then."""
+    consumers = {
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and any(e["Type"] == "DynamoDB" for e in resource["Properties"].get("Events", {}).values())
+    }
+    assert consumers == STREAM_CONSUMERS
+    for function in consumers:  # not even as a parameter: a deployment could set it below the shards
+        assert "ReservedConcurrentExecutions" not in resources[function]["Properties"], function
+        assert f"{function.removesuffix('Function')}ReservedConcurrency" not in resources_parameters()
+
+
+def test_lost_notifications_are_alarmed(resources: dict[str, Any]) -> None:
+    """Records the notifier gives up on (and those about to age out) must wake someone."""
+    (event,) = resources["NotifierFunction"]["Properties"]["Events"].values()
+    max_age_ms = event["Properties"]["MaximumRecordAgeInSeconds"] * 1000
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    [age] = [
+        a
+        for a in alarms
+        if a.get("MetricName") == "IteratorAge" and refs(a["Dimensions"]) == {"NotifierFunction"}
+    ]
+    assert age["Statistic"] == "Maximum"
+    fires_after_ms = age["Threshold"] + age["Period"] * age["EvaluationPeriods"] * 1000
+    assert fires_after_ms <= max_age_ms / 2, "it alarms with time left to catch up"
+    [depth] = [a for a in alarms if refs(a.get("Dimensions", [])) == {"NotifierFailureQueue"}]
+    assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert "redrive-notifications" in depth["AlarmDescription"]
+
+
 def test_queues_and_topics_are_encrypted(resources: dict[str, Any]) -> None:
     for logical_id, resource in resources.items():
         if resource["Type"] in ("AWS::SQS::Queue", "AWS::SNS::Topic"):
@@ -506,9 +558,12 @@ def test_sam_transform_succeeds_offline() -> None:
     assert not [k for k in kinds if k.startswith("AWS::Serverless::")]
     assert kinds.count("AWS::Lambda::Function") == len(FUNCTIONS)
     assert transformed["SignpostApiapiStage"]["Properties"]["StageName"] == "api"
-    (mapping,) = [r for r in transformed.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["NotifierFailureQueue", "Arn"]
-    }
+    mappings = [r for r in transformed.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted(
+        json.dumps(m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]) for m in mappings
+    ) == [
+        json.dumps({"Fn::GetAtt": ["AuditSealerFailureQueue", "Arn"]}),
+        json.dumps({"Fn::GetAtt": ["NotifierFailureQueue", "Arn"]}),
+    ]
     # checkov reads skips from Metadata: the translator must carry them to what it generates.
     assert transformed["RecordsFunction"]["Metadata"]["checkov"]["skip"]

@@ -23,7 +23,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from signpost import admin_branch_keys, admin_reindex
+from signpost import admin_branch_keys, admin_redrive, admin_reindex
 from signpost.commands import EXIT_FAILED, Command, audit_reports, directory, stats, transfers, verify_audit
 from signpost.commands.target import TargetError, add_target_options, apply_target
 
@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     audit_reports.BREAK_GLASS,
     admin_reindex.COMMAND,
     admin_branch_keys.COMMAND,
+    admin_redrive.COMMAND,
 )
 
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     idempotency_table: str = Field(default="signpost-idempotency", alias="IDEMPOTENCY_TABLE")
     directory_table: str = Field(default="signpost-directory", alias="DIRECTORY_TABLE")
     key_store_table: str = Field(default="signpost-keystore", alias="KEY_STORE_TABLE")
+    # The audit sealer's: seals and sealed heads (only the sealer writes it; verify-audit reads it)
+    audit_heads_table: str = Field(default="signpost-audit-heads", alias="AUDIT_HEADS_TABLE")
 
     # KMS: the data-key CMK (wraps branch keys) and the HMAC key (blind indexes)
     data_key_id: str = Field(default="alias/signpost-data", alias="DATA_KEY_ID")
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     # how often the clock function makes a new active version.
     branch_key_cache_seconds: int = Field(default=900, ge=1, le=3600, alias="BRANCH_KEY_CACHE_SECONDS")
     branch_key_rotation_days: int = Field(default=365, ge=1, alias="BRANCH_KEY_ROTATION_DAYS")
+    # The audit MAC key (sealer: GenerateMac; verify-audit: VerifyMac) and the Object Lock bucket
+    audit_mac_key_id: str = Field(default="alias/signpost-audit-mac", alias="AUDIT_MAC_KEY_ID")
+    audit_anchor_bucket: str = Field(default="", alias="AUDIT_ANCHOR_BUCKET")
 
     # Token verification (authorizer)
     jwt_issuer: str = Field(default="https://login.example.gov.uk/", alias="JWT_ISSUER")
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
 
     # SNS topic for "you have N new notifications" (notifier)
     notifications_topic_arn: str = Field(default="", alias="NOTIFICATIONS_TOPIC_ARN")
+    # The notifier's failure queue (signpost-admin redrive-notifications reads it)
+    notifier_failure_queue_url: str = Field(default="", alias="NOTIFIER_FAILURE_QUEUE_URL")
 
     environment: str = Field(default="local", alias="SIGNPOST_ENV")
 

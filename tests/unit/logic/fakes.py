@@ -14,8 +14,10 @@ from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
 from signpost.crypto.keyring import BranchKeyCache, BranchKeyMissing
+from signpost.dal.audit import CURSOR_CHAINS
 from signpost.dal.blocks import MAX_BLOCK_ENTRIES
-from signpost.dal.store import DynamoStore, refuse_oversized
+from signpost.dal.limits import check_limits
+from signpost.dal.store import DynamoStore
 from signpost.logic.services import Services
 from signpost.models.domain import (
     AuditEntry,
@@ -29,8 +31,6 @@ from signpost.models.domain import (
 from signpost.models.organisation import Organisation
 from signpost.models.transfers import Transfer, TransferClock
 from signpost.settings import Settings
-
-from tests.support.dynamodb_limits import check_transaction
 
 SEED = Path(__file__).resolve().parents[3] / "infrastructure" / "seed" / "organisations.json"
 
@@ -82,13 +82,16 @@ class FakeDirectory:
     def get(self, code: str) -> Organisation | None:
         return self.orgs.get(code)
 
+    def current(self, code: str) -> Organisation | None:
+        return self.orgs.get(code)
+
     def put(self, organisation: Organisation) -> None:
         self.orgs[organisation.code] = organisation
 
 
 class FakeRecords:
-    def __init__(self, audit_heads: dict[str, ChainHead] | None = None) -> None:
-        self._audit_heads = audit_heads if audit_heads is not None else {}
+    def __init__(self, audit_cursors: dict[str, ChainHead] | None = None) -> None:
+        self._audit_cursors = audit_cursors if audit_cursors is not None else {}
         self.children: dict[str, ChildRecord] = {}
         self.blocks: dict[str, dict[str, str]] = {}  # BLOCK#<hmac> items: child_id -> status
         self.guards: dict[str, int] = {}  # IDGUARD#<hmac> counters
@@ -108,7 +111,7 @@ class FakeRecords:
     def get_children_and_heads(
         self, child_ids: list[str], chains: Sequence[str]
     ) -> tuple[list[ChildRecord], dict[str, ChainHead]]:
-        heads = {c: self._audit_heads[c] for c in chains if c in self._audit_heads}
+        heads = {c: self._audit_cursors[c] for c in chains if c in self._audit_cursors}
         return self.get_children(child_ids), heads
 
     def blocks_of(self, child_id: str) -> set[str]:
@@ -155,17 +158,22 @@ class FakeRateLimits:
         return self._store.rate_counts.get((subject, window), 0)
 
 
-# The real store's plan of a transaction (pure: no AWS call), so the fake counts items as DynamoDB does.
+# The real store's plan of a transaction (pure: no AWS call), so the fake checks DynamoDB's limits
+# (100 items, one per item, 400 KB per item, 4 MB in all) on exactly the items the store would send.
 _PLAN = DynamoStore("records", "audit", "idempotency", "directory")
 
 
 class FakeStore:
     """Applies Changes with the same conditions as the DynamoDB transaction, all or nothing,
-    within DynamoDB's limits (100 items and 4 MB per transaction, 400 KB per item)."""
+    within DynamoDB's limits.
+
+    tests/integration/test_fake_parity.py runs the same Changes against this fake and against
+    the real store on moto and requires the same outcome, condition by condition.
+    """
 
     def __init__(self) -> None:
-        self.audit_heads: dict[str, ChainHead] = {}  # AUDITHEAD#<chain> items
-        self.records = FakeRecords(self.audit_heads)
+        self.audit_cursors: dict[str, ChainHead] = {}  # AUDITCURSOR#<child chain> items
+        self.records = FakeRecords(self.audit_cursors)
         self.audit = FakeAudit()
         self.idempotency = FakeIdempotency()
         self.directory = FakeDirectory()
@@ -187,8 +195,7 @@ class FakeStore:
         ops = _PLAN.transaction_items(changes)
         if not ops:
             return
-        refuse_oversized(ops)  # as the real store does, before DynamoDB would
-        check_transaction([op for _, op in ops])
+        check_limits(op for _, op in ops)  # as the real store does, before DynamoDB would
         failed = set(self.fail_next)
         self.fail_next = set()
         for record, expected in [*changes.put_children, *changes.update_blocks]:
@@ -201,19 +208,17 @@ class FakeStore:
         for guard in changes.identity_guards:
             if guard.seen is not None and self.records.guards.get(guard.guard, 0) != guard.seen:
                 failed.add("id_guard")
-        for guard, child_id in changes.add_nhs_guards:
-            if guard in self.nhs_guards and self.nhs_guards[guard] != child_id:
+        for guard, _ in changes.add_nhs_guards:  # attribute_not_exists(pk): whoever holds it
+            if guard in self.nhs_guards:
+                failed.add("nhs_guard")
+        for guard, child_id in changes.remove_nhs_guards:  # attribute_not_exists(pk) OR child_id = :c
+            if self.nhs_guards.get(guard, child_id) != child_id:
                 failed.add("nhs_guard")
         for entry in changes.audit:
             if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
                 failed.add("audit_chain")
         if changes.idempotency and changes.idempotency.key in self.idempotency.items:
             failed.add("idempotency")
-        for chain in {e.chain for e in changes.audit}:
-            first = min(e.seq for e in changes.audit if e.chain == chain)
-            head = self.audit_heads.get(chain)
-            if (head is not None and first == 0) or (first > 0 and (head is None or head.seq != first - 1)):
-                failed.add("audit_chain")
         for inc in changes.rate_limits:
             if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
                 failed.add("rate_limit")
@@ -231,21 +236,21 @@ class FakeStore:
             del self.records.blocks[entry.block][entry.child_id]
         for guard in changes.identity_guards:
             self.records.guards[guard.guard] = self.records.guards.get(guard.guard, 0) + 1
-        for guard, child_id in changes.remove_nhs_guards:
-            if self.nhs_guards.get(guard) == child_id:
-                del self.nhs_guards[guard]
+        for guard, _ in changes.remove_nhs_guards:
+            self.nhs_guards.pop(guard, None)
         for guard, child_id in changes.add_nhs_guards:
             self.nhs_guards[guard] = child_id
         for entry in changes.audit:
             self.audit.chains.setdefault(entry.chain, []).append(entry)
-            self.audit_heads[entry.chain] = ChainHead(entry.seq, entry.hash)
+            if entry.chain.startswith(CURSOR_CHAINS):  # the writers' cursor (unconditional Put)
+                self.audit_cursors[entry.chain] = ChainHead(entry.seq, entry.hash)
         for inc in changes.rate_limits:
             self.rate_counts[(inc.subject, inc.window)] = (
                 self.rate_counts.get((inc.subject, inc.window), 0) + 1
             )
         self.outbox.extend(changes.outbox)
-        for org in changes.put_organisations:
-            self.directory.put(org)
+        for organisation in changes.put_organisations:
+            self.directory.put(organisation)
         if changes.idempotency:
             self.idempotency.items[changes.idempotency.key] = changes.idempotency
 
@@ -274,7 +279,7 @@ class FakeTransferItems:
         self.clocks: dict[tuple[str, str], TransferClock] = {}
         self.live: set[tuple[str, str]] = set()  # clocks still in the DUE#<date> index
         self.fired: set[tuple[str, str]] = set()
-        self.reminded: dict[str, dt.date] = {}  # child_id -> review_by reminded
+        self.reminded: set[tuple[str, dt.date, str]] = set()  # REMIND# marks: (child_id, review_by, org)
 
     def failed_conditions(self, changes: Changes) -> set[str]:
         failed: set[str] = set()
@@ -295,14 +300,12 @@ class FakeTransferItems:
                 or record.status != "active"
                 or record.org != due.org
                 or record.review_by != due.review_by
-                or self.reminded.get(due.child_id) == due.review_by
+                or (due.child_id, due.review_by, due.org) in self.reminded
             ):
                 failed.add("reminder")
         return failed
 
     def apply(self, changes: Changes) -> None:
-        for record, _ in changes.put_children:
-            self.reminded.pop(record.child_id, None)  # a Put replaces the whole item
         for transfer, _ in changes.put_transfers:
             self.transfers[transfer.transfer_id] = transfer
         for clock in changes.start_clocks:
@@ -314,7 +317,7 @@ class FakeTransferItems:
             self.live.discard((update.transfer_id, update.clock.value))
             self.fired.add((update.transfer_id, update.clock.value))
         for due in changes.review_reminders:
-            self.reminded[due.child_id] = due.review_by
+            self.reminded.add((due.child_id, due.review_by, due.org))
 
 
 def make_services(now: dt.datetime | None = None) -> tuple[Services, FakeStore, FakeDataKeys, FakeMac]:

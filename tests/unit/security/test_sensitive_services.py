@@ -24,7 +24,6 @@ def _everything_but_the_audit(store) -> str:
         [i.model_dump(mode="json") for i in store.outbox],
         [s.model_dump(mode="json") for s in store.idempotency.items.values()],
         [[*k, v] for k, v in store.rate_counts.items()],
-        {c: [h.seq, h.hash] for c, h in store.audit_heads.items()},
     ]
     return json.dumps(parts, default=str)
 

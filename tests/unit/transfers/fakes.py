@@ -56,8 +56,7 @@ class FakeClockSource:
 
     def reviews_due(self, review_by: dt.date) -> Iterator[ReviewDue]:
         for record in list(self._store.records.children.values()):
-            due = record.status == "active" and record.review_by == review_by
-            if due and self._items.reminded.get(record.child_id) != review_by:
+            if record.status == "active" and record.review_by == review_by:
                 yield ReviewDue(child_id=record.child_id, org=record.org, review_by=review_by)
 
     def closed_on(self, closed: dt.date) -> Iterator[str]:

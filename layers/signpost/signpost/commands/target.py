@@ -28,11 +28,14 @@ LOCAL_REGION = "eu-west-2"
 LOCAL_ENVIRONMENT: Mapping[str, str] = {
     "RECORDS_TABLE": "signpost-local-records",
     "AUDIT_TABLE": "signpost-local-audit",
+    "AUDIT_HEADS_TABLE": "signpost-local-auditheads",
     "IDEMPOTENCY_TABLE": "signpost-local-idempotency",
     "DIRECTORY_TABLE": "signpost-local-directory",
     "KEY_STORE_TABLE": "signpost-local-keystore",
     "DATA_KEY_ID": "alias/signpost-local-data",
     "HMAC_KEY_ID": "alias/signpost-local-blind-index",
+    "AUDIT_MAC_KEY_ID": "alias/signpost-local-audit-mac",
+    "AUDIT_ANCHOR_BUCKET": "signpost-local-audit-anchors",
     "SIGNPOST_ENV": "local",
 }
 _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -47,6 +50,10 @@ STACK_OUTPUTS: Mapping[str, str] = {
     "DataKeyId": "DATA_KEY_ID",
     "BlindIndexKeyId": "HMAC_KEY_ID",
     "NotificationsTopicArn": "NOTIFICATIONS_TOPIC_ARN",
+    "AuditHeadsTableName": "AUDIT_HEADS_TABLE",
+    "AuditMacKeyId": "AUDIT_MAC_KEY_ID",
+    "AuditAnchorBucketName": "AUDIT_ANCHOR_BUCKET",
+    "NotifierFailureQueueUrl": "NOTIFIER_FAILURE_QUEUE_URL",
 }
 STACK_PARAMETERS: Mapping[str, str] = {"Environment": "SIGNPOST_ENV", "RetentionDays": "RETENTION_DAYS"}
 

@@ -1,151 +1,215 @@
-"""Audit chain heads, and the offline readers that `signpost-admin verify-audit` uses.
+"""The audit heads table: seals and sealed chain heads (only the audit sealer writes here).
 
-Every append to an audit chain also moves that chain's head item in the records
-table (`AUDITHEAD#<chain>` / `HEAD`: the last seq and hash), in the same
-transaction and on condition that the head is where the writer read it. The
-heads are what make removal of a chain's *newest* items detectable: hash links
-show a changed, removed or reordered item inside a chain, but only a record kept
-elsewhere shows that the chain used to be longer. The audit table itself stays
-append-only (no function may update or delete there), which is why the heads do
-not live in it.
+Items:
+- seal `SEAL` / `<seq, 12 digits>`: number, time, previous seal's hash, the heads and
+  tampering it seals, its MAC (audit MAC key) and hash - see signpost/audit_seal.py;
+- sealed head `HEADS#<shard>` / `<chain>`: the chain's last sealed seq and hash, and the
+  seal that sealed it. The chains spread over REGISTRY_SHARDS partitions, so reading every
+  head is a few Queries (no Scan), and one chain's head is a GetItem.
 
-The heads double as the chain registry: each carries a sparse `gsi2` key spread
-over a few shards, so verification pages through them with Query, not a Scan.
+A seal and the heads it moves are one transaction, on condition that the seal number is
+new (two sealers racing: one retries) and that no head moves backwards.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from signpost.dal.audit import audit_from_item
-from signpost.dal.clients import dynamodb, key
-from signpost.models.domain import AuditEntry
-from signpost.models.security import AuditHeadRecord
+from botocore.exceptions import ClientError
 
-HEAD_PREFIX = "AUDITHEAD#"
-HEAD_SK = "HEAD"
-REGISTRY_PREFIX = "AUDITHEADS#"
-REGISTRY_INDEX = "gsi2"
+from signpost.audit_seal import Anchor, Seal, SealedHead, Tampering
+from signpost.dal.audit import DynamoAudit
+from signpost.dal.audit_anchors import S3Anchors
+from signpost.dal.clients import dynamodb
+from signpost.logic.audit_sealer import SealConflict
+from signpost.models.domain import AuditEntry
+
+SEAL_PK = "SEAL"
+REGISTRY_PREFIX = "HEADS#"
 REGISTRY_SHARDS = 16
+_SEQ_WIDTH = 12
+_BATCH_GET_LIMIT = 100
 
 
 def registry_shard(chain: str) -> str:
-    digest = hashlib.sha256(chain.encode("utf-8")).digest()
-    return f"{REGISTRY_PREFIX}{int.from_bytes(digest[:2], 'big') % REGISTRY_SHARDS:02d}"
+    number = int.from_bytes(hashlib.sha256(chain.encode("utf-8")).digest()[:2], "big") % REGISTRY_SHARDS
+    return f"{REGISTRY_PREFIX}{number:02d}"
 
 
 def head_key(chain: str) -> dict[str, Any]:
-    return key(HEAD_PREFIX + chain, HEAD_SK)
+    return {"pk": {"S": registry_shard(chain)}, "sk": {"S": chain}}
 
 
-def head_put(table: str, first_seq: int, last: AuditEntry) -> dict[str, Any]:
-    """The TransactWriteItems `Put` moving `last.chain`'s head from `first_seq - 1` to `last`.
+def seal_key(seq: int) -> dict[str, Any]:
+    return {"pk": {"S": SEAL_PK}, "sk": {"S": str(seq).zfill(_SEQ_WIDTH)}}
 
-    A chain's first entry needs no head yet; any later append needs the head at the
-    sequence number the writer extended, so a lost race (or a deleted head) fails
-    the whole transaction instead of silently re-basing the chain.
-    """
-    put: dict[str, Any] = {
-        "TableName": table,
-        "Item": {
-            **head_key(last.chain),
-            "seq": {"N": str(last.seq)},
-            "hash": {"S": last.hash},
-            "gsi2pk": {"S": registry_shard(last.chain)},
-            "gsi2sk": {"S": last.chain},
+
+def seal_item(seal: Seal) -> dict[str, Any]:
+    return {
+        **seal_key(seal.seq),
+        "seq": {"N": str(seal.seq)},
+        "at": {"S": seal.at},
+        "prev_hash": {"S": seal.prev_hash},
+        "heads": {
+            "L": [
+                {"M": {"c": {"S": h.chain}, "s": {"N": str(h.seq)}, "h": {"S": h.hash}}} for h in seal.heads
+            ]
         },
+        "tampering": {
+            "L": [
+                {"M": {"c": {"S": t.chain}, "s": {"N": str(t.seq)}, "k": {"S": t.kind}}}
+                for t in seal.tampering
+            ]
+        },
+        "mac": {"S": seal.mac},
+        "hash": {"S": seal.hash},
     }
-    if first_seq == 0:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "#s = :prev"
-        put["ExpressionAttributeNames"] = {"#s": "seq"}
-        put["ExpressionAttributeValues"] = {":prev": {"N": str(first_seq - 1)}}
-    return {"Put": put}
 
 
-def head_puts(table: str, entries: list[AuditEntry]) -> list[dict[str, Any]]:
-    """One head move per chain that `entries` append to."""
-    first: dict[str, int] = {}
-    last: dict[str, AuditEntry] = {}
-    for entry in entries:
-        first[entry.chain] = min(first.get(entry.chain, entry.seq), entry.seq)
-        if entry.chain not in last or entry.seq > last[entry.chain].seq:
-            last[entry.chain] = entry
-    return [head_put(table, first[chain], last[chain]) for chain in sorted(last)]
+def seal_from_item(item: dict[str, Any]) -> Seal:
+    return Seal(
+        seq=int(item["seq"]["N"]),
+        at=item["at"]["S"],
+        prev_hash=item["prev_hash"]["S"],
+        heads=tuple(
+            SealedHead(h["M"]["c"]["S"], int(h["M"]["s"]["N"]), h["M"]["h"]["S"]) for h in item["heads"]["L"]
+        ),
+        tampering=tuple(
+            Tampering(t["M"]["c"]["S"], int(t["M"]["s"]["N"]), t["M"]["k"]["S"])
+            for t in item["tampering"]["L"]
+        ),
+        mac=item["mac"]["S"],
+        hash=item["hash"]["S"],
+    )
 
 
-class DynamoAuditSource:
-    """Read-only access for the offline verifier (an operator's credentials, never a function's)."""
+def head_item(head: SealedHead, seal: int) -> dict[str, Any]:
+    return {
+        **head_key(head.chain),
+        "seq": {"N": str(head.seq)},
+        "hash": {"S": head.hash},
+        "seal": {"N": str(seal)},
+    }
 
-    def __init__(self, records_table: str, audit_table: str) -> None:
-        self.records_table = records_table
-        self.audit_table = audit_table
 
-    def heads(self) -> Iterator[AuditHeadRecord]:
-        for shard in range(REGISTRY_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self.records_table,
-                "IndexName": REGISTRY_INDEX,
-                "KeyConditionExpression": "gsi2pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": f"{REGISTRY_PREFIX}{shard:02d}"}},
+def _head_from_item(item: dict[str, Any]) -> SealedHead:
+    return SealedHead(item["sk"]["S"], int(item["seq"]["N"]), item["hash"]["S"])
+
+
+class DynamoSealStore:
+    """What the audit sealer reads and writes."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def heads(self, chains: Iterable[str]) -> dict[str, SealedHead]:
+        wanted = sorted(set(chains))
+        found: dict[str, SealedHead] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            keys = [head_key(c) for c in wanted[start : start + _BATCH_GET_LIMIT]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                resp = dynamodb().batch_get_item(RequestItems=request)
+                for item in resp["Responses"].get(self.table, []):
+                    head = _head_from_item(item)
+                    found[head.chain] = head
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def last_seal(self) -> Seal | None:
+        resp = dynamodb().query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": SEAL_PK}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        return seal_from_item(resp["Items"][0]) if resp["Items"] else None
+
+    def commit(self, seal: Seal) -> None:
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": seal_item(seal),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
             }
-            while True:
-                resp = dynamodb().query(**kwargs)
-                for item in resp["Items"]:
-                    yield AuditHeadRecord(
-                        chain=item["gsi2sk"]["S"], seq=int(item["seq"]["N"]), hash=item["hash"]["S"]
-                    )
-                if "LastEvaluatedKey" not in resp:
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        ]
+        for head in seal.heads:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": head_item(head, seal.seq),
+                        "ConditionExpression": "attribute_not_exists(pk) OR #s < :s",
+                        "ExpressionAttributeNames": {"#s": "seq"},
+                        "ExpressionAttributeValues": {":s": {"N": str(head.seq)}},
+                    }
+                }
+            )
+        try:
+            dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise SealConflict from exc
+            raise
 
-    def head(self, chain: str) -> AuditHeadRecord | None:
-        resp = dynamodb().get_item(TableName=self.records_table, Key=head_key(chain), ConsistentRead=True)
-        item = resp.get("Item")
-        if not item:
-            return None
-        return AuditHeadRecord(chain=chain, seq=int(item["seq"]["N"]), hash=item["hash"]["S"])
-
-    def items(self, chain: str) -> Iterator[tuple[str, str, AuditEntry]]:
-        """The chain's items in key order, each with its stored (pk, sk) to check against its fields."""
+    # the offline verifier's reads ----------------------------------------------------------
+    def seals(self) -> Iterator[Seal]:
+        """Every seal, oldest first."""
         kwargs: dict[str, Any] = {
-            "TableName": self.audit_table,
+            "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": chain}},
-            "ScanIndexForward": True,
+            "ExpressionAttributeValues": {":pk": {"S": SEAL_PK}},
             "ConsistentRead": True,
         }
         while True:
             resp = dynamodb().query(**kwargs)
-            for item in resp["Items"]:
-                yield item["pk"]["S"], item["sk"]["S"], audit_from_item(item)
+            yield from (seal_from_item(item) for item in resp["Items"])
             if "LastEvaluatedKey" not in resp:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def registry(self) -> Iterator[SealedHead]:
+        """Every sealed head item."""
+        for shard in range(REGISTRY_SHARDS):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": f"{REGISTRY_PREFIX}{shard:02d}"}},
+                "ConsistentRead": True,
+            }
+            while True:
+                resp = dynamodb().query(**kwargs)
+                yield from (_head_from_item(item) for item in resp["Items"])
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+class DynamoAuditSource:
+    """Everything the offline verifier reads (an operator's credentials, never a function's)."""
+
+    def __init__(self, audit_table: str, heads_table: str, anchor_bucket: str) -> None:
+        self._audit = DynamoAudit(audit_table)
+        self._seals = DynamoSealStore(heads_table)
+        self._anchors = S3Anchors(anchor_bucket) if anchor_bucket else None
+
+    def seals(self) -> Iterator[Seal]:
+        return self._seals.seals()
+
+    def registry(self) -> Iterator[SealedHead]:
+        return self._seals.registry()
+
+    def items(self, chain: str) -> Iterator[tuple[str, str, AuditEntry]]:
+        return self._audit.items(chain)
 
     def chains(self) -> Iterator[str]:
-        """Every chain present in the audit table: a paginated, keys-only Scan.
+        return self._audit.chains()
 
-        Only the offline verifier's `--full-scan` uses this (no function role may
-        Scan): it is how a chain whose head was deleted, or a chain injected
-        without a head, is found.
-        """
-        previous = None
-        kwargs: dict[str, Any] = {
-            "TableName": self.audit_table,
-            "ProjectionExpression": "pk",
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = dynamodb().scan(**kwargs)
-            for item in resp["Items"]:
-                chain = item["pk"]["S"]
-                if chain != previous:  # a Scan returns each partition's items together
-                    previous = chain
-                    yield chain
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    def anchors(self) -> Iterator[Anchor]:
+        return self._anchors.versions() if self._anchors else iter(())

@@ -12,8 +12,11 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
@@ -33,11 +36,29 @@ def sns() -> SNSClient:
     return boto3.client("sns", config=_CONFIG)
 
 
+@cache
+def s3() -> S3Client:
+    return boto3.client("s3", config=_CONFIG)
+
+
+@cache
+def sqs() -> SQSClient:
+    return boto3.client("sqs", config=_CONFIG)
+
+
+@cache
+def dynamodb_streams() -> DynamoDBStreamsClient:
+    return boto3.client("dynamodbstreams", config=_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch between mocked accounts)."""
     dynamodb.cache_clear()
     kms.cache_clear()
     sns.cache_clear()
+    s3.cache_clear()
+    sqs.cache_clear()
+    dynamodb_streams.cache_clear()
 
 
 _serializer = TypeSerializer()

@@ -6,9 +6,11 @@
 - closed child records still in their blocks, by closing date (gsi1 `CLOSED#<date>`), ids only;
 - the watermark item `CLOCK` / `WATERMARK`: the last date whose clocks have all been
   processed, so a run reads only the dates since the last complete run;
-- the review reminder mark: `review_reminded` on the child record, set conditionally
-  (still active, same organisation, same review date, not yet reminded) in the same
-  transaction as its outbox intent, so review_due is raised once per review date.
+- the review reminder mark: an item `REMIND#<child_id>` / `<review_by>#<org>` put only if
+  absent, with a condition check that the record is still active, of that organisation,
+  with that review date, in the same transaction as its outbox intent: review_due is raised
+  once per record, review date and organisation. The mark is an item of its own (not an
+  attribute of the record) so that the clock function's role never needs to write records.
 """
 
 from __future__ import annotations
@@ -27,24 +29,35 @@ from signpost.models.notifications import ReviewDue
 from signpost.models.transfers import TransferClock
 
 WATERMARK_KEY = key("CLOCK", "WATERMARK")
+REMINDER_PREFIX = "REMIND#"
+REMINDER_KEPT = dt.timedelta(days=400)  # a review date is not reminded again after it passed
+
+
+def reminder_key(due: ReviewDue) -> dict[str, Any]:
+    return key(f"{REMINDER_PREFIX}{due.child_id}", f"{due.review_by.isoformat()}#{due.org}")
 
 
 def reminder_ops(table: str, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
     ops: list[tuple[str, dict[str, Any]]] = []
     for due in changes.review_reminders:
-        date = {"S": due.review_by.isoformat()}
-        update = {
+        expires = dt.datetime.combine(due.review_by, dt.time(), tzinfo=dt.UTC) + REMINDER_KEPT
+        mark = {
+            "TableName": table,
+            "Item": {**reminder_key(due), "expires_at": {"N": str(int(expires.timestamp()))}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        still_due = {
             "TableName": table,
             "Key": key(child_pk(due.child_id), RECORD_SK),
-            "UpdateExpression": "SET review_reminded = :d",
-            "ConditionExpression": (
-                "#status = :active AND org = :org AND review_by = :d"
-                " AND (attribute_not_exists(review_reminded) OR review_reminded <> :d)"
-            ),
+            "ConditionExpression": "#status = :active AND org = :org AND review_by = :d",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":d": date, ":active": {"S": "active"}, ":org": {"S": due.org}},
+            "ExpressionAttributeValues": {
+                ":d": {"S": due.review_by.isoformat()},
+                ":active": {"S": "active"},
+                ":org": {"S": due.org},
+            },
         }
-        ops.append(("reminder", {"Update": update}))
+        ops += [("reminder", {"Put": mark}), ("reminder", {"ConditionCheck": still_due})]
     return ops
 
 
@@ -57,11 +70,9 @@ class DynamoClockSource:
 
     def reviews_due(self, review_by: dt.date) -> Iterator[ReviewDue]:
         # Never the identity ciphertext: the clock needs only who and when.
-        items = self._gsi1(f"REVIEW#{review_by.isoformat()}", "child_id, org, review_by, review_reminded")
-        for item in items:
-            values = from_item(item)
-            if values.get("review_reminded") != values.get("review_by"):
-                yield ReviewDue.model_validate(values)
+        # Once per record, date and organisation: the reminder's mark decides (reminder_ops).
+        for item in self._gsi1(f"REVIEW#{review_by.isoformat()}", "child_id, org, review_by"):
+            yield ReviewDue.model_validate(from_item(item))
 
     def closed_on(self, closed: dt.date) -> Iterator[str]:
         """Ids of the records closed on that date that are still in their blocks (gsi1 `CLOSED#<date>`)."""

@@ -33,11 +33,22 @@ class DynamoDirectory:
         self._cache[code] = (now, org)
         return org
 
+    def current(self, code: str) -> Organisation | None:
+        """The entry as stored now (a consistent read, bypassing the cache)."""
+        resp = dynamodb().get_item(TableName=self._table, Key={"code": {"S": code}}, ConsistentRead=True)
+        org = Organisation.model_validate(from_item(resp["Item"])) if "Item" in resp else None
+        self._cache[code] = (time.monotonic(), org)
+        return org
+
     def put(self, organisation: Organisation) -> None:
+        """Unaudited (seeding by an operator); changes with their audit go through Store.commit."""
         dynamodb().put_item(TableName=self._table, Item=to_item(organisation.model_dump(mode="json")))
-        self._cache.pop(organisation.code, None)
+        self.forget(organisation.code)
 
     def put_op(self, organisation: Organisation) -> dict[str, Any]:
         """The TransactWriteItems `Put` of an entry, for a change committed with its audit."""
-        self._cache.pop(organisation.code, None)
+        self.forget(organisation.code)
         return {"Put": {"TableName": self._table, "Item": to_item(organisation.model_dump(mode="json"))}}
+
+    def forget(self, code: str) -> None:
+        self._cache.pop(code, None)

@@ -148,13 +148,18 @@ class DynamoInbox:
                     ":t": {"BOOL": True},
                     ":at": {"S": at.astimezone(dt.UTC).isoformat()},
                 },
-                ReturnValues="ALL_NEW",
+                # Only what it changed: the inbox role may touch only these attributes (IAM).
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
             if _conditional_failed(exc):
                 return None
             raise
-        return inbox_from_item(resp["Attributes"])
+        changed = from_item(resp["Attributes"])
+        return InboxItem.model_validate(
+            # read_at is returned only when this update set it (not when it was read before)
+            {**found.model_dump(), "read": True, "read_at": changed.get("read_at", found.read_at)}
+        )
 
     def page(
         self, org: str, *, unread_only: bool, limit: int, after: str | None

@@ -1,6 +1,9 @@
-"""KMS: branch keys and legacy data keys for envelope encryption, MACs for blind indexes."""
+"""KMS: branch keys (and format-1 data keys) for envelope encryption, MACs for blind-index key
+derivation and audit seals."""
 
 from __future__ import annotations
+
+from botocore.exceptions import ClientError
 
 from signpost.dal.clients import kms
 
@@ -53,3 +56,13 @@ class KmsMac:
     def generate_mac(self, message: bytes) -> bytes:
         resp = kms().generate_mac(KeyId=self._key_id, Message=message, MacAlgorithm="HMAC_SHA_256")
         return resp["Mac"]
+
+    def verify_mac(self, message: bytes, mac: bytes) -> bool:
+        """True if `mac` is this key's MAC of `message` (the offline audit verifier's check)."""
+        try:
+            resp = kms().verify_mac(KeyId=self._key_id, Message=message, Mac=mac, MacAlgorithm="HMAC_SHA_256")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "KMSInvalidMacException":
+                return False
+            raise
+        return bool(resp["MacValid"])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from signpost.audit_chain import ChainHead
-from signpost.dal.audit_heads import HEAD_PREFIX, head_key
+from signpost.dal.audit import CURSOR_PREFIX, cursor_key
 from signpost.dal.blocks import read_blocks
 from signpost.dal.clients import dynamodb, from_item, key, to_item
 from signpost.models.domain import BlockRead, ChildRecord
@@ -88,9 +88,9 @@ class DynamoRecords:
     def get_children_and_heads(
         self, child_ids: list[str], chains: Sequence[str]
     ) -> tuple[list[ChildRecord], dict[str, ChainHead]]:
-        """Records and the heads of audit chains (AUDITHEAD items, written with every append),
+        """Records and the writers' cursors of their audit chains (AUDITCURSOR items, moved by appends),
         in one BatchGetItem per 100 keys: what a search reads before it audits what it found."""
-        wanted = [key(child_pk(c), RECORD_SK) for c in child_ids] + [head_key(c) for c in chains]
+        wanted = [key(child_pk(c), RECORD_SK) for c in child_ids] + [cursor_key(c) for c in chains]
         records: list[ChildRecord] = []
         heads: dict[str, ChainHead] = {}
         for start in range(0, len(wanted), _BATCH_GET_LIMIT):
@@ -99,8 +99,8 @@ class DynamoRecords:
             while request:
                 resp = dynamodb().batch_get_item(RequestItems=request)
                 for item in resp["Responses"].get(self.table, []):
-                    if item["pk"]["S"].startswith(HEAD_PREFIX):
-                        chain = item["pk"]["S"].removeprefix(HEAD_PREFIX)
+                    if item["pk"]["S"].startswith(CURSOR_PREFIX):
+                        chain = item["pk"]["S"].removeprefix(CURSOR_PREFIX)
                         heads[chain] = ChainHead(seq=int(item["seq"]["N"]), hash=item["hash"]["S"])
                     else:
                         records.append(child_from_item(item))

@@ -7,32 +7,32 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from signpost.dal.audit import DynamoAudit, audit_item
-from signpost.dal.audit_heads import head_puts
+from signpost.dal.audit import DynamoAudit, audit_item, cursor_puts
 from signpost.dal.blocks import add_entry, bump_guard, is_full, remove_entry, set_entry
 from signpost.dal.clients import dynamodb, key, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
 from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.limits import check_limits
 from signpost.dal.rate_limit import rate_update
 from signpost.dal.records import DynamoRecords, blocks_update, child_item
 from signpost.dal.transfers import transfer_ops
-from signpost.errors import BadRequest
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
-MAX_TRANSACTION_ITEMS = 100
+OUTBOX_PREFIX = "OUTBOX#"
+NHS_GUARD_PREFIX = "NHSIDX#"
 
 
 def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
     values = intent.model_dump(mode="json")
     expires = intent.created_at + dt.timedelta(days=OUTBOX_TTL_DAYS)
-    values.update(pk=f"OUTBOX#{intent.intent_id}", sk="INTENT", expires_at=int(expires.timestamp()))
+    values.update(pk=f"{OUTBOX_PREFIX}{intent.intent_id}", sk="INTENT", expires_at=int(expires.timestamp()))
     return to_item(values)
 
 
 def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
-    return key(f"NHSIDX#{nhs_index}", "GUARD")
+    return key(f"{NHS_GUARD_PREFIX}{nhs_index}", "GUARD")
 
 
 class DynamoStore:
@@ -57,7 +57,7 @@ class DynamoStore:
         ops = self.transaction_items(changes)
         if not ops:
             return
-        refuse_oversized(ops)
+        check_limits(op for _, op in ops)  # DynamoDB's limits, before DynamoDB (or kinder moto) sees it
         try:
             dynamodb().transact_write_items(TransactItems=[op for _, op in ops])  # type: ignore[misc]
         except ClientError as exc:
@@ -65,6 +65,8 @@ class DynamoStore:
                 raise
             reasons: list[Any] = exc.response.get("CancellationReasons") or []
             raise _conflict(ops, reasons) from exc
+        for organisation in changes.put_organisations:
+            self.directory.forget(organisation.code)
 
     def transaction_items(self, changes: Changes) -> list[tuple[str, dict[str, Any]]]:
         """The TransactWriteItems entries for `changes`, each with the conflict reason it raises."""
@@ -118,13 +120,15 @@ class DynamoStore:
                     },
                 )
             )
-        # Each chain's head moves with its entries (detects removal of a chain's newest items).
-        ops.extend(("audit_chain", op) for op in head_puts(rt, changes.audit))
+        # A writer's cursor of each child chain (read with a search's candidates): a hint, never
+        # trusted - the audit sealer keeps the heads that verify-audit checks, out of writers' reach.
+        ops.extend(("audit_chain", op) for op in cursor_puts(rt, changes.audit))
         for intent in changes.outbox:
             ops.append(("outbox", {"Put": {"TableName": rt, "Item": outbox_item(intent)}}))
         ops.extend(("rate_limit", rate_update(rt, increment)) for increment in changes.rate_limits)
         ops.extend(transfer_ops(rt, changes))  # transfers and their clocks
         ops.extend(reminder_ops(rt, changes))
+        # Directory entries: no condition of their own; the entry's audit chain serialises writers.
         ops.extend(("directory", self.directory.put_op(org)) for org in changes.put_organisations)
         if changes.idempotency is not None:
             ops.append(
@@ -140,16 +144,6 @@ class DynamoStore:
                 )
             )
         return ops
-
-
-def refuse_oversized(ops: list[tuple[str, dict[str, Any]]]) -> None:
-    """DynamoDB's limit of 100 items per transaction, refused whole before sending. Keys per
-    record are capped (matching/key_scheme.py) so that no request the API accepts comes near it."""
-    if len(ops) > MAX_TRANSACTION_ITEMS:
-        raise BadRequest(
-            "this change needs too many index entries at once: change fewer aliases per request",
-            errors=[{"field": "other_names", "message": "too many changes in one request"}],
-        )
 
 
 # A condition failing because another transaction held the item at that moment is a race to

@@ -2,9 +2,11 @@
 
 - transfer: `TRANSFER#<id>` / `TRANSFER`; gsi1 `IN#<to_org>` and gsi2 `OUT#<from_org>`,
   both sorted by `<requested_at>#<id>`;
-- clock: `TRANSFER#<id>` / `CLOCK#acknowledge` or `CLOCK#decide`; gsi1 `DUE#<date>` while
+- clock: `TRANSFERCLOCK#<id>` / `CLOCK#acknowledge` or `CLOCK#decide`; gsi1 `DUE#<date>` while
   the clock runs; gsi2 `CLOCKS#running#<clock>`, then `CLOCKS#overdue#<clock>` once it has
-  fired, until the transfer moves on (what the open and overdue transfer counts read).
+  fired, until the transfer moves on (what the open and overdue transfer counts read). Clocks
+  have a partition of their own so that the clock function's role can be limited to them
+  (IAM `dynamodb:LeadingKeys`): it can never touch the transfer itself.
 
 A clock item sits in the `DUE#<date>` index only while it runs: stopping it (the transfer
 moved on) or firing it (the date passed, overdue raised) removes its index keys, so the
@@ -30,7 +32,9 @@ from signpost.models.transfers import (
     TransferStatus,
 )
 
+TRANSFER_PREFIX = "TRANSFER#"
 TRANSFER_SK = "TRANSFER"
+CLOCK_PK_PREFIX = "TRANSFERCLOCK#"
 CLOCK_SK_PREFIX = "CLOCK#"
 STOPPED_CLOCK_TTL_DAYS = 30
 MAX_PAGES_PER_LIST = 20  # a status filter may skip items: bound the reads of one page
@@ -43,7 +47,7 @@ _LIST_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#([A-Za-z0-9_-]{1,64})$"
 
 
 def transfer_pk(transfer_id: str) -> str:
-    return f"TRANSFER#{transfer_id}"
+    return f"{TRANSFER_PREFIX}{transfer_id}"
 
 
 def _timestamp(at: dt.datetime) -> str:
@@ -72,19 +76,23 @@ def transfer_from_item(item: dict[str, Any]) -> Transfer:
     return Transfer.model_validate(from_item(item))
 
 
+def clock_pk(transfer_id: str) -> str:
+    return f"{CLOCK_PK_PREFIX}{transfer_id}"
+
+
 def clock_key(transfer_id: str, clock: str) -> dict[str, Any]:
-    return key(transfer_pk(transfer_id), CLOCK_SK_PREFIX + clock)
+    return key(clock_pk(transfer_id), CLOCK_SK_PREFIX + clock)
 
 
 def clock_item(clock: TransferClock) -> dict[str, Any]:
     values = clock.model_dump(mode="json")
     values.update(
-        pk=transfer_pk(clock.transfer_id),
+        pk=clock_pk(clock.transfer_id),
         sk=CLOCK_SK_PREFIX + clock.clock.value,
         gsi1pk=f"DUE#{clock.due.isoformat()}",
-        gsi1sk=f"{transfer_pk(clock.transfer_id)}#{clock.clock.value}",
+        gsi1sk=f"{clock_pk(clock.transfer_id)}#{clock.clock.value}",
         gsi2pk=clock_state_key("running", clock.clock.value),
-        gsi2sk=f"{transfer_pk(clock.transfer_id)}#{clock.clock.value}",
+        gsi2sk=f"{clock_pk(clock.transfer_id)}#{clock.clock.value}",
     )
     return to_item(values)
 
@@ -218,7 +226,7 @@ def _transfers_in(table: str, partition: str) -> set[str]:
     found: set[str] = set()
     while True:
         resp = dynamodb().query(**kwargs)
-        found.update(item["pk"]["S"].removeprefix("TRANSFER#") for item in resp["Items"])
+        found.update(item["pk"]["S"].removeprefix(CLOCK_PK_PREFIX) for item in resp["Items"])
         if "LastEvaluatedKey" not in resp:
             return found
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

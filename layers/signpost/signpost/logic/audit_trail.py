@@ -26,6 +26,11 @@ def search_chain(search_id: str) -> str:
     return f"SEARCH#{search_id}"
 
 
+def directory_chain(code: str) -> str:
+    """An organisation's directory entry: every change to it (API PUT or `directory apply`)."""
+    return f"DIRECTORY#{code}"
+
+
 class AuditTrail:
     """Chains entries onto the heads read at the start of one attempt."""
 

@@ -19,15 +19,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from signpost.authz import Caller
-from signpost.logic.audit_trail import AuditTrail, commit_with_retries
+from signpost.logic.audit_trail import AuditTrail, commit_with_retries, directory_chain
 from signpost.logic.services import Services
 from signpost.models.common import OrgType
 from signpost.models.domain import Changes
 from signpost.models.organisation import Organisation, OrganisationIn
-
-
-def directory_chain(code: str) -> str:
-    return f"DIRECTORY#{code}"
 
 
 class DirectoryFileError(Exception):

@@ -176,7 +176,8 @@ class Changes:
     # review_due raised once per record and review_by, while the record is still active, with that
     # organisation and date (`reminder` when not).
     review_reminders: list[ReviewDue] = field(default_factory=list)
-    # Directory entries created or replaced (an operator's `directory apply`), with their audit.
+    # Directory entries created or replaced (PUT /v1/organisations/{code}, an operator's
+    # `directory apply`), each with its audit entry on the entry's chain.
     put_organisations: list[Organisation] = field(default_factory=list)
 
 

@@ -1,4 +1,4 @@
-"""Security models: the police rate-limit counter, audit chain heads and the subject access report."""
+"""Security models: the police rate-limit counter and the subject access report."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ class RateIncrement:
     window: str  # the UTC hour, e.g. 2026-11-27T10
     limit: int
     expires_at: int  # epoch seconds: DynamoDB TTL removes spent windows
-
-
-@dataclass(frozen=True)
-class AuditHeadRecord:
-    """The registered head of one audit chain: what verify-audit expects the chain to end with."""
-
-    chain: str
-    seq: int
-    hash: str
 
 
 class OpenTransfer(OutModel):

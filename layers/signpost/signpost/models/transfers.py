@@ -111,7 +111,7 @@ class Transfer(BaseModel):
 
 
 class TransferClock(BaseModel):
-    """One running clock of an open transfer (item TRANSFER#<id> / CLOCK#<name>).
+    """One running clock of an open transfer (item TRANSFERCLOCK#<id> / CLOCK#<name>).
 
     It carries what the overdue notification needs, so the clock function never reads
     the transfer: while the clock item is live, the transfer is still in the state the
