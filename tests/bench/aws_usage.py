@@ -111,8 +111,14 @@ def _kind(item: Mapping[str, Any]) -> str:
 class Usage:
     """Calls and request units, counted while `active`; `take()` returns and resets them."""
 
-    def __init__(self, clients: Iterable[Any], indexes: Mapping[str, Mapping[str, tuple[str, str]]]) -> None:
+    def __init__(
+        self,
+        clients: Iterable[Any],
+        indexes: Mapping[str, Mapping[str, tuple[str, str]]],
+        logical: Mapping[str, str] | None = None,
+    ) -> None:
         self.indexes = indexes  # table name -> its indexes
+        self.logical = dict(logical or {})  # table name -> template logical id
         self.active = True
         self.calls: Counter[str] = Counter()
         self.units: Counter[str] = Counter()
@@ -137,6 +143,10 @@ class Usage:
         if service == "dynamodb":
             self._price(operation, params, parsed)
 
+    def _table(self, params: Mapping[str, Any]) -> str:
+        name = str(params.get("TableName", ""))
+        return self.logical.get(name, name)
+
     def _idx(self, table: str) -> Mapping[str, tuple[str, str]]:
         return self.indexes.get(table, {})
 
@@ -159,7 +169,7 @@ class Usage:
                 u["rru"] += 2 * _read_units(item_size(entry.get("Item") or {}), True)
         elif operation == "PutItem":
             item = params.get("Item", {})
-            u[f"written:Put:{_kind(item)}"] += 1
+            u[f"written:Put:{self._table(params)}:{_kind(item)}"] += 1
             u["wru"] += _write_units(item_size(item))
             u["wru_index"] += _index_writes(item, self._idx(params.get("TableName", "")))
         elif operation in ("UpdateItem", "DeleteItem"):
@@ -170,7 +180,9 @@ class Usage:
             for entry in params.get("TransactItems", []):
                 ((kind, body),) = entry.items()
                 table = body.get("TableName", "")
-                u[f"written:{kind}:{_kind(body.get('Item') or body.get('Key') or {})}"] += 1
+                u[
+                    f"written:{kind}:{self._table(body)}:{_kind(body.get('Item') or body.get('Key') or {})}"
+                ] += 1
                 if kind == "Put":
                     u["wru"] += 2 * _write_units(item_size(body.get("Item", {})))
                     u["wru_index"] += _index_writes(body.get("Item", {}), self._idx(table))

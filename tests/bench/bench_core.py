@@ -37,12 +37,13 @@ from infrastructure.local.aws import REGION, LocalAws  # noqa: E402
 from tests.bench import bench_keys, cost_model  # noqa: E402
 from tests.bench.endpoints import Endpoints  # noqa: E402
 from tests.bench.storage_model import storage_model, table_bytes  # noqa: E402
+from tests.support.lambda_events import route_table  # noqa: E402
 
 POPULATION = int(os.environ.get("BENCH_POPULATION", "200"))
 SEARCHES = int(os.environ.get("BENCH_SEARCHES", "200"))
 REPS = int(os.environ.get("BENCH_REPS", "10"))
 IMPORT_REPEATS = int(os.environ.get("BENCH_IMPORT_REPEATS", "7"))
-FUNCTIONS = ("authorizer", "records", "search", "transfers", "inbox", "notifier", "clock")
+FUNCTIONS = tuple(sorted(spec.name for spec in route_table().functions.values()))
 # What Lambda's python3.12 runtime sets, and what template.yaml's Globals set.
 LAMBDA_ENV = {
     "LAMBDA_TASK_ROOT": "/tmp",
@@ -212,11 +213,12 @@ def costs(
     load = cost_model.DESIGN_LOAD
     rate = sum(v for k, v in load.per_day.items() if not k.startswith(cost_model.NOT_API)) / 86_400
     share = cost_model.announce_share(endpoints, load, once_until_read=once_until_read)
+    batch = cost_model.seal_batch_size(endpoints, load)
     search = cost_model.per_operation(
-        endpoints, "POST /v1/searches", kms_per_op["POST /v1/searches"], rate, share
+        endpoints, "POST /v1/searches", kms_per_op["POST /v1/searches"], rate, share, batch
     )
     register = cost_model.per_operation(
-        endpoints, "POST /v1/children", kms_per_op["POST /v1/children"], rate, share
+        endpoints, "POST /v1/children", kms_per_op["POST /v1/children"], rate, share, batch
     )
     design = cost_model.yearly(endpoints, load, kms_per_op, storage, once_until_read=once_until_read)
     growth = storage["gb_after_one_year"] - storage["gb_at_start"]
@@ -265,7 +267,11 @@ def main() -> None:
     notifier["invocations_per_intent"] = round(invocations / max(bench.intents, 1), 3)
     # intents each endpoint's requests produce (counted from its outbox writes)
     for summary in endpoints.values():
-        summary["intents"] = _intents(summary)
+        written = summary.get("items_written", {})
+        summary["intents"] = float(sum(v for k, v in written.items() if k.endswith(":RecordsTable:OUTBOX")))
+        summary["audit_entries"] = float(
+            sum(v for k, v in written.items() if k.startswith("written:Put:AuditTable:"))
+        )
     storage = storage_model(after_population, after_searches, len(bench.children), SEARCHES)
     print("KMS across instances (multi-instance simulation)…", file=sys.stderr)
     kms = bench_keys.simulate()
@@ -289,11 +295,6 @@ def main() -> None:
     }
     _print_summary(figures)
     print(json.dumps(figures, sort_keys=True))
-
-
-def _intents(summary: dict[str, Any]) -> float:
-    """Outbox intents a request writes (each becomes one inbox item through the notifier)."""
-    return float(sum(v for k, v in summary.get("items_written", {}).items() if k.endswith(":OUTBOX")))
 
 
 def _print_summary(figures: dict[str, Any]) -> None:

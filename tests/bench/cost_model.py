@@ -158,7 +158,8 @@ DESIGN_LOAD = Load(
     },
     peak_per_s=50,
 )
-NOT_API = ("clock", "notifier", "authorizer")
+NOT_API = ("clock", "notifier", "authorizer", "audit sealer")
+SEALER = "audit sealer (per audit entry sealed)"
 
 
 def duration_ms(endpoint: Mapping[str, Any]) -> float:
@@ -176,9 +177,12 @@ def request_cost(
     kms_per_op: float | None,
     rate_per_s: float,
     announce_share: float | None = None,
+    sealer: Mapping[str, Any] | None = None,
+    seal_batch: float = 1.0,
 ) -> dict[str, float]:
     """USD per one request of `label`, by line. `announce_share`: SNS messages per intent
-    (None: as measured by the benchmark's notifier)."""
+    (None: as measured by the benchmark's notifier). `sealer`: the audit sealer per audit entry,
+    in batches of `seal_batch` entries (its invocation, KMS seal and log lines are per batch)."""
     api = not label.startswith(NOT_API)
     units = endpoint.get("dynamodb_units", {})
     calls = endpoint.get("calls", {})
@@ -223,7 +227,37 @@ def request_cost(
         )
     lines["cloudwatch_logs"] = log_bytes / 1e9 * price("logs_ingest_gb")
     lines["xray"] = (xray_traces_per_request(rate_per_s) if api else 1.0) * price("xray_trace")
+    if sealer:
+        _add_sealing(lines, endpoint.get("audit_entries", 0.0), sealer, seal_batch)
     return lines
+
+
+def _add_sealing(lines: dict[str, float], entries: float, sealer: Mapping[str, Any], batch: float) -> None:
+    """What the audit sealer does for `entries` audit entries, sealed `batch` at a time."""
+    if not entries:
+        return
+    measured_batch = max(1.0, float(sealer.get("entries_per_batch", 1.0)))
+    units = sealer.get("dynamodb_units", {})
+    calls = sealer.get("calls", {})
+    kms_per_batch = sum(n for k, n in calls.items() if k.startswith("kms:")) * measured_batch
+    lines["lambda"] += entries * (
+        price("lambda_request") / batch + LAMBDA_GB * duration_ms(sealer) / 1000 * price("lambda_arm_gb_s")
+    )
+    lines["dynamodb_reads"] += entries * units.get("rru", 0) * price("dynamodb_rru")
+    lines["dynamodb_writes"] += entries * units.get("wru", 0) * price("dynamodb_wru")
+    lines["dynamodb_index_writes"] += entries * units.get("wru_index", 0) * price("dynamodb_wru")
+    lines["kms"] += entries * kms_per_batch / batch * price("kms_request")
+    log_bytes = sealer.get("log_bytes", 0) * measured_batch + PLATFORM_LOG_BYTES
+    lines["cloudwatch_logs"] += entries * log_bytes / batch / 1e9 * price("logs_ingest_gb")
+
+
+def seal_batch_size(endpoints: Mapping[str, Mapping[str, Any]], load: Load) -> float:
+    """Audit entries per sealer invocation: what its 5-second batching window gathers (at most 1,000)."""
+    entries = sum(
+        per_day * endpoints.get(label, {}).get("audit_entries", 0.0)
+        for label, per_day in load.per_day.items()
+    )
+    return min(1000.0, max(1.0, entries / 86_400 * 5))
 
 
 def intents_per_day(endpoints: Mapping[str, Mapping[str, Any]], load: Load) -> float:
@@ -254,6 +288,8 @@ def yearly(
     notifier = endpoints.get("notifier (per intent delivered)", {})
     rate = sum(v for k, v in load.per_day.items() if not k.startswith(NOT_API)) / 86_400
     share = announce_share(endpoints, load, once_until_read=once_until_read)
+    sealer = endpoints.get(SEALER)
+    batch = seal_batch_size(endpoints, load)
     by_line: dict[str, float] = {}
     by_endpoint: dict[str, float] = {}
     for label, per_day in load.per_day.items():
@@ -267,6 +303,8 @@ def yearly(
             kms_per_op=kms_per_op.get(label),
             rate_per_s=rate,
             announce_share=share,
+            sealer=sealer,
+            seal_batch=batch,
         )
         for line, usd in lines.items():
             by_line[line] = by_line.get(line, 0.0) + usd * per_day * 365
@@ -289,6 +327,7 @@ def yearly(
         "by_endpoint_usd": {k: round(v) for k, v in sorted(by_endpoint.items(), key=lambda kv: -kv[1])[:6]},
         "largest_line": max(by_line, key=lambda k: by_line[k]),
         "sns_messages_per_intent": round(share, 4),
+        "audit_entries_per_seal_batch": round(batch, 1),
     }
 
 
@@ -298,6 +337,7 @@ def per_operation(
     kms_per_op: float | None,
     rate_per_s: float,
     share: float | None = None,
+    seal_batch: float = 1.0,
 ) -> dict[str, float]:
     return request_cost(
         label,
@@ -307,6 +347,8 @@ def per_operation(
         kms_per_op=kms_per_op,
         rate_per_s=rate_per_s,
         announce_share=share,
+        sealer=endpoints.get(SEALER),
+        seal_batch=seal_batch,
     )
 
 

@@ -28,7 +28,7 @@ from signpost.dal import clients
 from signpost.observability import logger
 
 from infrastructure.local.aws import LocalAws
-from infrastructure.local.stream import LocalStream
+from infrastructure.local.stream import AUDIT_SEALER, LocalStream
 from tests.bench.aws_usage import Usage, template_indexes
 from tests.support.lambda_events import (
     caller,
@@ -113,9 +113,11 @@ class Endpoints:
     def __init__(self, aws: LocalAws, seed: int = 20261127) -> None:
         self.aws = aws
         self.rng = random.Random(seed)
-        self.stream = LocalStream(aws).install()  # resets clients: hooks go on after it
+        self.stream = LocalStream(aws).install()  # records -> notifier; resets clients: hooks after it
+        self.audit_stream = LocalStream(aws, function=AUDIT_SEALER).install()  # audit -> sealer
         indexes = template_indexes(aws.tables)
-        self.usage = Usage([clients.dynamodb(), clients.kms(), clients.sns()], indexes)
+        logical = {name: logical_id for logical_id, name in aws.tables.items()}
+        self.usage = Usage([clients.dynamodb(), clients.kms(), clients.sns()], indexes, logical)
         self._sdk_started: dict[int, float] = {}
         self.sdk_s = 0.0
         for client in (clients.dynamodb(), clients.kms(), clients.sns()):
@@ -124,6 +126,9 @@ class Endpoints:
         self.results: dict[str, Measured] = defaultdict(Measured)
         self.intents = 0
         self.notifier = Measured()
+        self.sealer = Measured()
+        self.sealed = 0
+        self.seal_batches = 0
         self.review_by = (dt.date.today() + dt.timedelta(days=200)).isoformat()
         self.children: list[tuple[str, dict[str, Any]]] = []  # Camden's (child_id, identity)
         self.n = 0
@@ -167,8 +172,36 @@ class Endpoints:
         self._deliver(counted=True)
         return resp
 
+    def seal(self, counted: bool) -> None:
+        """The audit stream's records to the audit sealer, in one batch (as its 5-second window
+        gathers them at load); counted per audit entry sealed."""
+        if not self.audit_stream.pending():
+            return
+        self.usage.active = counted
+        self.usage.take()
+        self.sdk_s = 0.0
+        before = self.audit_stream.stats.delivered
+        invocations = self.audit_stream.stats.invocations
+        started = time.perf_counter()
+        out = io.StringIO()
+        try:
+            with captured_logs(out):
+                self.audit_stream.flush(lambda event: invoke("audit_sealer", event))
+        finally:
+            self.usage.active = True
+        ms = (time.perf_counter() - started) * 1000
+        calls, units = self.usage.take()
+        sealed = self.audit_stream.stats.delivered - before
+        if counted and sealed:
+            self.sealed += sealed
+            self.seal_batches += self.audit_stream.stats.invocations - invocations
+            self.sealer.requests += sealed - 1
+            self.sealer.add(calls, units, ms / sealed, self.sdk_s * 1000, len(out.getvalue().encode("utf-8")))
+
     def _deliver(self, counted: bool) -> None:
         """The stream's new records to the notifier, as the event source mapping would."""
+        if not counted:
+            self.seal(counted=False)
         if not self.stream.pending():
             return
         self.usage.take()
@@ -249,6 +282,8 @@ class Endpoints:
         )
 
     def searches(self, count: int) -> Counter[str]:
+        """Searches; the audit entries they write are sealed at the end, in one batch."""
+        self.seal(counted=False)
         outcomes: Counter[str] = Counter()
         for i in range(count):
             identity = self.children[i % len(self.children)][1] if i % 4 else self.identity(nhs=False)
@@ -259,6 +294,7 @@ class Endpoints:
                 make_event("POST", "/v1/searches", {**body, "reason": "emergency_care"}, caller=ROYAL_FREE),
             )
             outcomes[resp.json()["outcome"]] += 1
+        self.seal(counted=True)
         return outcomes
 
     def every_other_route(self, reps: int) -> None:
@@ -418,6 +454,11 @@ class Endpoints:
     def summary(self) -> dict[str, Any]:
         out = {label: m.summary() for label, m in sorted(self.results.items())}
         out["notifier (per intent delivered)"] = {**self.notifier.summary(), "intents": self.intents}
+        out["audit sealer (per audit entry sealed)"] = {
+            **self.sealer.summary(),
+            "entries": self.sealed,
+            "entries_per_batch": round(self.sealed / max(self.seal_batches, 1), 1),
+        }
         return out
 
 
