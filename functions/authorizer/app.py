@@ -8,6 +8,7 @@ Logs carry only the decision and a reason code, never the token or its claims.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -42,14 +43,26 @@ def _dependencies() -> tuple[TokenVerifier, DynamoDirectory]:
     global _deps  # noqa: PLW0603 - the per-container singleton is the point
     settings = get_settings()
     if _deps is None or _deps[0] is not settings:
-        _deps = (settings, verifier_from_settings(settings), DynamoDirectory(settings.directory_table))
+        # No directory cache here: API Gateway caches this function's answer per token for
+        # ReauthorizeEvery, and a second cache would lengthen how long a deactivated
+        # organisation keeps working.
+        directory = DynamoDirectory(settings.directory_table, cache_seconds=0)
+        _deps = (settings, verifier_from_settings(settings), directory)
     return _deps[1], _deps[2]
 
 
 def authorise(
-    event: APIGatewayAuthorizerRequestEvent, verifier: TokenVerifier, directory: DirectoryRepository
+    event: APIGatewayAuthorizerRequestEvent,
+    verifier: TokenVerifier,
+    directory: DirectoryRepository,
+    *,
+    cache_seconds: int = 0,
 ) -> Caller:
-    """The caller behind a valid token of an active organisation, or :class:`Denied`."""
+    """The caller behind a valid token of an active organisation, or :class:`Denied`.
+
+    A token with less than `cache_seconds` of life left is refused: API Gateway would keep
+    allowing it from its cache after it expired.
+    """
     header = event.get_header_value("Authorization", default_value="", case_sensitive=False) or ""
     if not header.lower().startswith(_BEARER):
         raise Denied("missing_token")
@@ -57,6 +70,8 @@ def authorise(
         claims = verifier.verify(header[len(_BEARER) :].strip())
     except InvalidToken as exc:
         raise Denied(exc.reason) from None
+    if claims.expires_at - time.time() < cache_seconds:
+        raise Denied("expires_within_cache")
     org = directory.get(claims.org)
     if org is None:
         raise Denied("unknown_org")
@@ -79,7 +94,7 @@ def authorise(
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     request = APIGatewayAuthorizerRequestEvent(event)
     try:
-        caller = authorise(request, *_dependencies())
+        caller = authorise(request, *_dependencies(), cache_seconds=get_settings().authorizer_cache_seconds)
     except Denied as exc:
         logger.info("authorizer decision", extra={"decision": "deny", "reason": exc.reason})
         raise Exception("Unauthorized") from None  # API Gateway's contract for a 401

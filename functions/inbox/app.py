@@ -102,7 +102,7 @@ def list_notifications(
     tags=["notifications"],
     responses={200: json_doc(Notification, "The notification")},
 )
-def read_notification(notification_id: Annotated[str, Path(min_length=1, max_length=100)]) -> Response[str]:
+def read_notification(notification_id: Annotated[str, Path(min_length=1)]) -> Response[str]:
     item = notifications.mark_read(_inbox(), current_caller(app), notification_id, services().now())
     return json_response(200, item)
 

@@ -31,7 +31,7 @@ app = make_resolver(
         ("GET", "/v1/children/{child_id}/subject-access-report"): Action.SUBJECT_ACCESS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1, max_length=64)]
+ChildId = Annotated[str, Path(min_length=1)]
 
 
 @app.post(

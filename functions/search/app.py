@@ -8,14 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.authz import Action
-from signpost.dal.rate_limit import DynamoRateLimits
 from signpost.errors import TooManyRequests
 from signpost.http import current_caller, json_doc, json_response, make_resolver
 from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
 from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
 from signpost.observability import count_search, logger, metrics, tracer
-from signpost.settings import get_settings
 from signpost.wiring import services
 
 app = make_resolver(
@@ -34,10 +32,9 @@ _RESULT = json_doc(SearchResult, "The outcome and signposts")
     tags=["search"],
 )
 def search(body: SearchRequest) -> Response[str]:
-    rate_limits = DynamoRateLimits(get_settings().records_table)
     caller = current_caller(app)
     try:
-        result = search_logic.search(services(), caller, body, rate_limits)
+        result = search_logic.search(services(), caller, body)
     except TooManyRequests:
         metrics.add_metric(name="PoliceSearchLimited", unit="Count", value=1)
         raise

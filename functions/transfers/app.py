@@ -1,5 +1,5 @@
 """Transfers function: a child moves between local authorities (request, list, acknowledge,
-accept, decline)."""
+accept, decline, withdraw)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ app = make_resolver(
         ("POST", "/v1/transfers/{transfer_id}/acknowledge"): Action.MANAGE_RECORDS,
         ("POST", "/v1/transfers/{transfer_id}/accept"): Action.MANAGE_RECORDS,
         ("POST", "/v1/transfers/{transfer_id}/decline"): Action.MANAGE_RECORDS,
+        ("POST", "/v1/transfers/{transfer_id}/withdraw"): Action.MANAGE_RECORDS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1, max_length=64)]
-TransferId = Annotated[str, Path(min_length=1, max_length=64)]
+ChildId = Annotated[str, Path(min_length=1)]
+TransferId = Annotated[str, Path(min_length=1)]
 
 
 def _repository() -> DynamoTransfers:
@@ -45,7 +46,7 @@ def _repository() -> DynamoTransfers:
 
 
 def _no_fields() -> None:
-    """acknowledge and accept take no fields: an empty body or `{}` (unknown fields are 400)."""
+    """acknowledge, accept and withdraw take no fields: an empty body or `{}` (unknown fields are 400)."""
     raw = app.current_event.body
     if raw is None or not raw.strip():
         return
@@ -149,6 +150,19 @@ def accept(transfer_id: TransferId) -> Response[str]:
 def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
     view = transfers.decline(services(), _repository(), current_caller(app), transfer_id, body)
     metrics.add_metric(name="TransferDeclined", unit="Count", value=1)
+    return json_response(200, view)
+
+
+@app.post(
+    "/v1/transfers/<transfer_id>/withdraw",
+    summary="Withdraw an open transfer (sending LA); the receiving LA is told",
+    responses={200: json_doc(TransferView, "The transfer")},
+    tags=["transfers"],
+)
+def withdraw(transfer_id: TransferId) -> Response[str]:
+    _no_fields()
+    view = transfers.withdraw(services(), _repository(), current_caller(app), transfer_id)
+    metrics.add_metric(name="TransferWithdrawn", unit="Count", value=1)
     return json_response(200, view)
 
 

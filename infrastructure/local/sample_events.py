@@ -151,6 +151,7 @@ SAMPLES: dict[str, tuple[str, Caller | None, dict[str, str], dict[str, str], Any
         {},
         {"reason": "not_resident"},
     ),
+    "WithdrawTransfer": ("transfers-withdraw", CAMDEN_SW, {"transfer_id": TRANSFER_ID}, {}, None),
     "ListNotifications": ("inbox-notifications", CAMDEN_SW, {}, {"unread": "true"}, None),
     "ReadNotification": (
         "inbox-notification-read",

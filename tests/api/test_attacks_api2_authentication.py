@@ -138,7 +138,8 @@ def test_a_genuine_token_passes_and_the_same_claims_forged_do_not(api: Api) -> N
 
 
 def test_a_deactivated_organisation_is_locked_out(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within the directory cache's minute in AWS (plus the authorizer cache TTL); here at once."""
+    """Within the authorizer cache TTL (60 s) in AWS, where the authorizer reads the directory
+    uncached; here (no authorizer cache) at once."""
     monkeypatch.setattr(directory_module, "_CACHE_SECONDS", 0.0)
     admin = api.stack.token("NATIONAL", "admin", "admin-1")
     school = api.stack.token("URN-100050", "education", "dsl-9")

@@ -35,6 +35,7 @@ ROUTES = [
     ("POST", "/v1/transfers/no-such-transfer/acknowledge", None, LA, 404),
     ("POST", "/v1/transfers/no-such-transfer/accept", None, LA, 404),
     ("POST", "/v1/transfers/no-such-transfer/decline", {"reason": "other"}, LA, 404),
+    ("POST", "/v1/transfers/no-such-transfer/withdraw", None, LA, 404),
     ("POST", "/v1/searches", {}, SEARCHERS, 400),
     ("POST", "/v1/searches/no-such-search/break-glass", {"justification": "j" * 40}, {"la_manager"}, 404),
     ("GET", "/v1/notifications", None, LA, 200),

@@ -34,6 +34,7 @@ from tests.api.conftest import (
     ROYAL_FREE,
     SCHOOL,
     Api,
+    fictional_identity,
     review_by,
 )
 from tests.support import forge
@@ -117,6 +118,55 @@ def test_registering_a_known_child_is_an_audited_lookup(api: Api, children) -> N
     assert api.call(HACKNEY, "POST", "/v1/children", body).status_code == 409
     log = api.call(CAMDEN, "GET", f"/v1/children/{children['plain']}/access-log").json()["items"]
     assert log[0]["org"] == "E09000012"
+
+
+def test_existence_oracle_nhs_number_probes_on_register_and_patch_are_signposted_audited_notified(
+    api: Api,
+) -> None:
+    """A made-up name and date of birth with a real NHS number: the 409 is a lookup like a search."""
+    real = {**fictional_identity(), "nhs_number": "8157471613"}
+    shielded = {**fictional_identity(), "nhs_number": "7552096608"}
+    known = api.register(real, CAMDEN)
+    hidden = api.register(shielded, CAMDEN_MANAGER, shielding={"reason": "adoption"})
+    own = api.register(fictional_identity(), HACKNEY)
+    before = {n["id"] for n in _inbox(api, CAMDEN)}
+    probes = [
+        ("POST", "/v1/children", {**fictional_identity(), "nhs_number": "8157471613"}),
+        ("PATCH", f"/v1/children/{own}", {"nhs_number": "8157471613"}),
+        ("POST", "/v1/children", {**fictional_identity(), "nhs_number": "7552096608"}),
+        ("PATCH", f"/v1/children/{own}", {"nhs_number": "7552096608"}),
+    ]
+    answers = []
+    for method, path, fields in probes:
+        body = (
+            {**fields, "categories": ["child_in_need"], "review_by": review_by()}
+            if method == "POST"
+            else fields
+        )
+        response = api.call(HACKNEY, method, path, body)
+        assert response.status_code == 409, response.text
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        answers.append(response.json()["signposts"])
+    for signposts in answers[:2]:
+        assert [(s["child_id"], s["organisation"]["code"], s.get("categories")) for s in signposts] == [
+            (known, "E09000007", None)
+        ]
+    for signposts in answers[2:]:
+        [signpost] = signposts
+        assert "child_id" not in signpost
+        assert "categories" not in signpost
+        assert signpost["contact"]["team"] == "Camden Safeguarding Manager on duty"
+    told = [n for n in _inbox(api, CAMDEN) if n["id"] not in before]
+    assert sorted((n["type"], n["child_id"], n["from_org"]) for n in told) == sorted(
+        [("record_viewed", known, "E09000012")] * 2 + [("record_viewed", hidden, "E09000012")] * 2
+    )
+    for child_id in (known, hidden):
+        log = api.call(CAMDEN, "GET", f"/v1/children/{child_id}/access-log").json()["items"]
+        assert [(e["org"], e["action"]) for e in log[:2]] == [
+            ("E09000012", "update_duplicate"),
+            ("E09000012", "register_duplicate"),
+        ]
+    assert api.call(HACKNEY, "GET", f"/v1/children/{own}").json().get("nhs_number") is None
 
 
 def test_police_must_state_a_case_and_only_police_may(api: Api, children) -> None:  # type: ignore[no-untyped-def]

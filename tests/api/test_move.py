@@ -171,13 +171,16 @@ def test_refusals(local_stack, move):
     assert not_la.json()["errors"][0]["field"] == "to_org"
     extra = s.request("POST", f"/v1/children/{child_id}/transfers", {**body, "note": "x"}, hackney)
     assert extra.status_code == 400
-    # Not addressed to the caller → 404; the wrong state → 409.
+    # Not addressed to the caller → 404; re-sent → the first response again; the wrong state → 409.
     assert s.request("POST", f"/v1/transfers/{transfer_id}/accept", token=brum).status_code == 404
     assert (
         s.request("POST", f"/v1/transfers/{transfer_id}/decline", {"reason": "other"}, camden).status_code
         == 404
     )
-    assert s.request("POST", f"/v1/transfers/{transfer_id}/accept", token=hackney).status_code == 409
+    again = s.request("POST", f"/v1/transfers/{transfer_id}/accept", token=hackney)
+    assert (again.status_code, again.json()) == (200, move["accepted"].json())
+    assert s.request("POST", f"/v1/transfers/{transfer_id}/acknowledge", token=hackney).status_code == 409
+    assert s.request("POST", f"/v1/transfers/{transfer_id}/withdraw", token=camden).status_code == 409
     assert s.request("POST", "/v1/transfers/nope/acknowledge", token=hackney).status_code == 404
     assert s.request("POST", f"/v1/transfers/{transfer_id}/accept", {"now": True}, hackney).status_code == 400
     # Another organisation's notification → 404.

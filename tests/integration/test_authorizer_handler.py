@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from signpost.settings import get_settings, reset_settings
 
 from functions.authorizer import app
 from infrastructure.local.aws import LocalAws
+from tests.support import forge
 from tests.support.lambda_events import caller, invoke, make_authorizer_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -64,3 +66,32 @@ def test_a_warm_authorizer_keeps_its_verifier_and_directory() -> None:
     reset_settings()  # what a new environment (another test's LocalAws) does
     assert get_settings() is not None
     assert app._dependencies()[0] is not first[0]
+
+
+def test_authorizer_cache_a_deactivated_organisation_is_refused_at_the_next_authorization(
+    local_aws: LocalAws,
+) -> None:
+    """API Gateway caches an Allow for AUTHORIZER_CACHE_SECONDS (60 s); the authorizer itself
+    adds no directory cache on top, so deactivation takes effect within that minute."""
+    token = local_aws.tokens.issue_token("E09000012", "la_practitioner", "hk-sw-9")
+    event = make_authorizer_event("GET", "/v1/notifications", token=token)
+    assert invoke("authorizer", event)["principalId"] == "hk-sw-9"
+    writer = DynamoDirectory(local_aws.tables["DirectoryTable"])
+    hackney = writer.get("E09000012")
+    assert hackney is not None
+    writer.put(hackney.model_copy(update={"active": False}))  # an admin, in another function
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        invoke("authorizer", event)
+
+
+def test_authorizer_cache_a_token_that_expires_within_the_cache_ttl_is_refused(local_aws: LocalAws) -> None:
+    """An Allow cached for 60 s must not outlive the token: a token with less life left is refused."""
+    issuer = local_aws.tokens
+    ttl = get_settings().authorizer_cache_seconds
+    assert ttl == 60
+    now = int(time.time())
+    short = issuer.sign(forge.claims(issuer, org="RAL", role="health", exp=now + ttl - 5))
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        invoke("authorizer", make_authorizer_event("POST", "/v1/searches", token=short))
+    enough = issuer.sign(forge.claims(issuer, org="RAL", role="health", exp=now + ttl + 30))
+    assert invoke("authorizer", make_authorizer_event("POST", "/v1/searches", token=enough))["principalId"]

@@ -35,6 +35,13 @@ CHILD = {
     "nhs_number": "9434765870",
     "postcode": "e8 1dy",
 }
+OTHER_CHILD = {
+    "given_names": "Tom",
+    "family_name": "Other",
+    "date_of_birth": "2014-02-02",
+    "categories": ["child_in_need"],
+    "review_by": REVIEW_BY,
+}
 IDENTITY_VALUES = ("Zofia", "Wiśniewska", "Hart", "2013-09-30", "9434765870", "E8 1DY")
 
 
@@ -177,16 +184,90 @@ def test_idempotency_key_replay_and_conflict(aws):
     again = _register(headers={"Idempotency-Key": "camden-0001"})
     assert first.status == again.status == 201
     assert again.json() == first.json()
-    other = {
-        "given_names": "Tom",
-        "family_name": "Other",
-        "date_of_birth": "2014-02-02",
-        "categories": ["child_in_need"],
-        "review_by": REVIEW_BY,
-    }
-    clash = _register(other, headers={"Idempotency-Key": "camden-0001"})
+    clash = _register(OTHER_CHILD, headers={"Idempotency-Key": "camden-0001"})
     assert clash.status == 409
     assert sum(1 for i in _items(aws, "RecordsTable") if i["sk"]["S"] == "RECORD") == 1
+
+
+def _idempotency_items(aws) -> list[dict[str, Any]]:
+    return _items(aws, "IdempotencyTable")
+
+
+def test_idempotency_gaps_an_expired_key_still_in_the_table_is_a_new_request_not_a_500(aws):
+    first = _register(headers={"Idempotency-Key": "camden-0002"})
+    assert first.status == 201
+    # Age the stored response past `expiration`; DynamoDB's TTL has not deleted it yet.
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    [stored] = _idempotency_items(aws)
+    past = int(dt.datetime.now(dt.UTC).timestamp()) - 60
+    client.put_item(TableName=aws.tables["IdempotencyTable"], Item={**stored, "expiration": {"N": str(past)}})
+    again = _register(OTHER_CHILD, headers={"Idempotency-Key": "camden-0002"})
+    assert again.status == 201, again.body
+    assert again.json()["child_id"] != first.json()["child_id"]
+    [stored] = _idempotency_items(aws)
+    assert int(stored["expiration"]["N"]) > past
+
+
+def test_idempotency_gaps_a_retry_in_flight_gets_the_first_response_and_writes_no_duplicate(aws):
+    dynamodb = clients.dynamodb()
+    real = dynamodb.transact_write_items
+    answers: list[Any] = []
+    pending = [True]
+
+    def commit_with_a_retry_in_flight(**kwargs: Any) -> Any:
+        if pending:  # the client's retry arrives, and commits, before the first request's commit
+            pending.clear()
+            answers.append(_register(headers={"Idempotency-Key": "camden-0003"}))
+        return real(**kwargs)
+
+    dynamodb.transact_write_items = commit_with_a_retry_in_flight  # type: ignore[method-assign]
+    try:
+        first = _register(headers={"Idempotency-Key": "camden-0003"})
+    finally:
+        dynamodb.transact_write_items = real  # type: ignore[method-assign]
+    [retry] = answers
+    assert (first.status, first.json()) == (retry.status, retry.json())
+    assert first.status == 201
+    actions = [a["action"]["S"] for a in _items(aws, "AuditTable")]
+    assert actions == ["register"], "one child, and no register_duplicate entry"
+    assert sum(1 for i in _items(aws, "RecordsTable") if i["sk"]["S"] == "RECORD") == 1
+    replayed = _register(headers={"Idempotency-Key": "camden-0003"})
+    assert (replayed.status, replayed.json()) == (201, first.json())
+
+
+def test_idempotency_gaps_a_retry_that_meets_the_first_requests_child_replays_it_without_a_duplicate(aws):
+    """The retry read the key while the first request was in flight (nothing stored yet), and
+    looked the child up after the first committed: it answers the first response, not a 409
+    with a register_duplicate audit entry and a notification about its own child."""
+    first = _register(headers={"Idempotency-Key": "camden-0004"})
+    assert first.status == 201
+    dynamodb = clients.dynamodb()
+    real = dynamodb.get_item
+    stale = [True]
+
+    def read_while_the_first_was_in_flight(**kwargs: Any) -> Any:
+        if stale and kwargs.get("TableName") == aws.tables["IdempotencyTable"]:
+            stale.clear()
+            return {}
+        return real(**kwargs)
+
+    dynamodb.get_item = read_while_the_first_was_in_flight  # type: ignore[method-assign]
+    try:
+        retry = _register(headers={"Idempotency-Key": "camden-0004"})
+    finally:
+        dynamodb.get_item = real  # type: ignore[method-assign]
+    assert not stale
+    assert (retry.status, retry.json()) == (201, first.json())
+    assert [a["action"]["S"] for a in _items(aws, "AuditTable")] == ["register"]
+    assert not [i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("OUTBOX#")]
+
+
+def test_idempotency_gaps_a_refused_request_is_not_stored(aws):
+    _register()
+    duplicate = _register(who=HACKNEY, headers={"Idempotency-Key": "hackney-0001"})
+    assert duplicate.status == 409
+    assert "signposts" in duplicate.json()
+    assert _idempotency_items(aws) == [], "errors are not stored: a retry runs again"
 
 
 def test_a_failed_transaction_leaves_nothing_behind(aws, monkeypatch):

@@ -97,17 +97,17 @@ SCENARIOS: dict[str, list[tuple[Step, str]]] = {
         (lambda: Changes(audit=[entry("CHILD#c1", 0, outcome="no_match")]), "conflict:audit_chain"),
         (lambda: Changes(audit=[entry("CHILD#c1", 1)]), "ok"),
     ],
-    "an idempotency key is stored once": [
+    "an idempotency key is stored once, and again once its response has expired": [
         (lambda: Changes(idempotency=_stored("k1")), "ok"),
         (lambda: Changes(idempotency=_stored("k1")), "conflict:idempotency"),
+        (lambda: Changes(idempotency=_stored("k1", written_at=1_900_000_001)), "ok"),  # TTL not yet run
+        (lambda: Changes(idempotency=_stored("k1", written_at=1_900_000_002)), "conflict:idempotency"),
     ],
-    "the police counter stops at its limit": [
-        (lambda: Changes(rate_limits=[RateIncrement("sub-1", "2026-11-27T10", 2, 1_900_000_000)]), "ok"),
-        (lambda: Changes(rate_limits=[RateIncrement("sub-1", "2026-11-27T10", 2, 1_900_000_000)]), "ok"),
-        (
-            lambda: Changes(rate_limits=[RateIncrement("sub-1", "2026-11-27T10", 2, 1_900_000_000)]),
-            "conflict:rate_limit",
-        ),
+    "the police window moves only from the version read": [
+        (lambda: Changes(rate_limits=[_window((1.0,), read=0)]), "ok"),
+        (lambda: Changes(rate_limits=[_window((1.0,), read=0)]), "conflict:conflict"),  # it moved
+        (lambda: Changes(rate_limits=[_window((1.0, 2.0), read=1)]), "ok"),
+        (lambda: Changes(rate_limits=[_window((1.0, 2.0, 3.0), read=1)]), "conflict:conflict"),
     ],
     "a clock starts once and fires once, only while it runs": [
         (lambda: Changes(fire_clocks=[fire()]), "conflict:clock"),
@@ -137,8 +137,15 @@ SCENARIOS: dict[str, list[tuple[Step, str]]] = {
 }
 
 
-def _stored(key: str) -> StoredResponse:
-    return StoredResponse(key=key, request_hash="h", status=201, body={}, expiration=1_900_000_000)
+def _stored(key: str, written_at: int | None = None) -> StoredResponse:
+    expiration = 1_900_000_000 if written_at is None else written_at + 86_400
+    return StoredResponse(
+        key=key, request_hash="h", status=201, body={}, expiration=expiration, written_at=written_at
+    )
+
+
+def _window(times: tuple[float, ...], read: int) -> RateIncrement:
+    return RateIncrement("E23000001#sub-1", times, read, 1_900_000_000)
 
 
 def outcome(store: object, changes: Changes) -> str:

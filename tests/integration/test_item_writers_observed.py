@@ -165,7 +165,11 @@ def a_days_work(stream: LocalStream) -> None:
     close = {"reason": "plan_ended"}
     closed = register({"given_names": "Ada", "family_name": "Price", "date_of_birth": "2012-01-01",
                        "nhs_number": nhs_number("943476589")}, later)["child_id"]  # fmt: skip
+    transfer(closed)  # closing withdraws it: the records function stops its clocks
     _ok(run("records", make_event("POST", f"/v1/children/{closed}/close", close, caller=CAMDEN)))
+    ben = {"given_names": "Ben", "family_name": "Adeyemi", "date_of_birth": "2013-05-05"}
+    withdrawn = transfer(register(ben, later)["child_id"])
+    _ok(run("transfers", make_event("POST", f"/v1/transfers/{withdrawn}/withdraw", caller=CAMDEN)))
     camden = _ok(run("inbox", make_event("GET", "/v1/organisations/E09000007", caller=ADMIN)))
     camden["contact"]["phone"] = "020 7974 0000"
     _ok(run("inbox", make_event("PUT", "/v1/organisations/E09000007", camden, caller=ADMIN)))

@@ -79,7 +79,7 @@ def _search(who=HACKNEY, **extra: Any):
 # ---------------------------------------------------------------------- police rate limit
 
 
-def test_police_limit_is_a_conditional_counter_in_the_search_transaction(aws):
+def test_police_limit_is_a_conditional_sliding_window_in_the_search_transaction(aws):
     _register()
     for _ in range(POLICE_LIMIT):
         assert _search(POLICE).status == 200
@@ -88,10 +88,11 @@ def test_police_limit_is_a_conditional_counter_in_the_search_transaction(aws):
     assert refused.header("Content-Type") == "application/problem+json"
     retry_after = int(refused.header("Retry-After") or "0")
     assert 1 <= retry_after <= 3600
-    [counter] = [i for i in _items(aws, "RecordsTable") if i["pk"]["S"] == "RATE#mps-officer-1"]
-    assert counter["searches"]["N"] == str(POLICE_LIMIT)
-    assert counter["sk"]["S"] == dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H")
-    assert int(counter["expires_at"]["N"]) > dt.datetime.now(dt.UTC).timestamp()
+    [window] = [i for i in _items(aws, "RecordsTable") if i["pk"]["S"].startswith("RATE#")]
+    assert (window["pk"]["S"], window["sk"]["S"]) == ("RATE#E23000001#mps-officer-1", "WINDOW")
+    assert len(window["searches"]["L"]) == POLICE_LIMIT
+    assert window["version"]["N"] == str(POLICE_LIMIT)
+    assert int(window["expires_at"]["N"]) > dt.datetime.now(dt.UTC).timestamp()
     searches = [a for a in _items(aws, "AuditTable") if a["pk"]["S"].startswith("SEARCH#")]
     assert len(searches) == POLICE_LIMIT  # the refused search left no audit entry
 
@@ -231,3 +232,41 @@ def test_the_authorizer_log_never_names_a_sensitive_service(aws, capfd, caplog):
     assert "authorizer decision" in text
     assert policy["context"]["shown_org"] == "a health service"
     assert "RAL-SH1" not in text
+
+
+# ---------------------------------------------------------------------- ids of any shape
+
+
+LONG_IDS = ("a" * 65, "b" * 129, "c" * 2000, "é" * 300)
+ID_ROUTES = [
+    ("records", "GET", "/v1/children/{id}", CAMDEN, None),
+    ("records", "PATCH", "/v1/children/{id}", CAMDEN, {"categories": ["child_in_need"]}),
+    ("records", "POST", "/v1/children/{id}/close", CAMDEN, {"reason": "plan_ended"}),
+    ("records", "GET", "/v1/children/{id}/access-log", CAMDEN, None),
+    ("records", "GET", "/v1/children/{id}/subject-access-report", CAMDEN_MANAGER, None),
+    (
+        "transfers",
+        "POST",
+        "/v1/children/{id}/transfers",
+        CAMDEN,
+        {"to_org": "E09000012", "reason": "family_moved", "move_date": dt.date.today().isoformat()},
+    ),
+    ("transfers", "POST", "/v1/transfers/{id}/acknowledge", HACKNEY, None),
+    ("transfers", "POST", "/v1/transfers/{id}/accept", HACKNEY, None),
+    ("transfers", "POST", "/v1/transfers/{id}/decline", HACKNEY, {"reason": "other"}),
+    ("transfers", "POST", "/v1/transfers/{id}/withdraw", CAMDEN, None),
+    ("search", "POST", "/v1/searches/{id}/break-glass", HACKNEY_MANAGER, {"justification": JUSTIFICATION}),
+    ("inbox", "POST", "/v1/notifications/{id}/read", CAMDEN, None),
+]
+
+
+@pytest.mark.parametrize(("function", "method", "template", "who", "body"), ID_ROUTES)
+def test_ids_longer_than_the_limits_are_404_like_any_unknown_id(aws, function, method, template, who, body):
+    """API.md: an id that does not exist, whatever its shape, is 404 - never a 400 that tells
+    a prober which ids are well-formed, never a 500 from a key DynamoDB refuses."""
+    unknown = invoke(function, make_event(method, template.format(id="0" * 32), body, caller=who))
+    assert unknown.status == 404
+    for long_id in LONG_IDS:
+        answer = invoke(function, make_event(method, template.format(id=long_id), body, caller=who))
+        assert answer.status == 404, (long_id[:3], answer.json())
+        assert answer.json() == unknown.json()

@@ -148,8 +148,48 @@ def test_refusals_through_the_handler(aws, stream):
     assert act("acknowledge", transfer_id, who=CAMDEN).status == 404
     assert act("decline", transfer_id, body={"reason": "because"}).status == 400
     assert act("acknowledge", transfer_id, body={"urgent": True}).status == 400
-    assert act("acknowledge", transfer_id, body={}).status == 200
-    assert act("acknowledge", transfer_id).status == 409
+    first = act("acknowledge", transfer_id, body={})
+    assert first.status == 200
+    again = act("acknowledge", transfer_id)  # re-sent: the first response again (API.md)
+    assert (again.status, again.json()) == (200, first.json())
+    assert act("withdraw", transfer_id, body={"why": "x"}).status == 400
+    assert act("withdraw", transfer_id).status == 404, "only the sending organisation may withdraw"
+
+
+def test_transfers_and_closure_the_sending_la_withdraws_and_the_receiving_la_is_told(aws, stream):
+    child_id, transfer_id = open_transfer(stream)
+    withdrawn = act("withdraw", transfer_id, who=CAMDEN, body={})
+    assert withdrawn.status == 200, withdrawn.json()
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.json()["withdrawn_at"]
+    again = act("withdraw", transfer_id, who=CAMDEN)
+    assert (again.status, again.json()) == (200, withdrawn.json())
+    assert act("accept", transfer_id).status == 409
+    deliver(stream)
+    assert [n["type"] for n in inbox(HACKNEY)][:1] == ["transfer_withdrawn"]
+    assert audit_actions(aws, child_id)[-1] == "transfer_withdrawn"
+    clocks = [i for i in items(aws, f"TRANSFERCLOCK#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
+    assert len(clocks) == 2
+    assert all("gsi1pk" not in c and "stopped_at" in c for c in clocks), "no clock still runs"
+
+
+def test_transfers_and_closure_closing_the_record_withdraws_its_open_transfer(aws, stream):
+    child_id, transfer_id = open_transfer(stream)
+    close = make_event("POST", f"/v1/children/{child_id}/close", {"reason": "moved_abroad"}, caller=CAMDEN)
+    assert invoke("records", close).status == 200
+    [transfer] = [i for i in items(aws, f"TRANSFER#{transfer_id}") if i["sk"]["S"] == "TRANSFER"]
+    assert transfer["status"]["S"] == "withdrawn"
+    clocks = [i for i in items(aws, f"TRANSFERCLOCK#{transfer_id}") if i["sk"]["S"].startswith("CLOCK#")]
+    assert len(clocks) == 2
+    assert all("gsi1pk" not in c and "stopped_at" in c for c in clocks), "no clock still runs"
+    assert audit_actions(aws, child_id)[-2:] == ["close", "transfer_withdrawn"]
+    deliver(stream)
+    assert [n["type"] for n in inbox(HACKNEY)][:1] == ["transfer_withdrawn"]
+    refused = act("accept", transfer_id)
+    assert refused.status == 409
+    search = make_event("POST", "/v1/searches", {**CHILD, "reason": "emergency_care"}, caller=ROYAL_FREE)
+    signposts = invoke("search", search).json()["signposts"]
+    assert [s["organisation"]["code"] for s in signposts] == ["E09000007"]
 
 
 def test_list_pages_with_a_next_link(aws, stream):

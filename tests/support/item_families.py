@@ -67,6 +67,8 @@ WRITERS: dict[str, dict[str, set[str]]] = {
         "block": {UPDATE},  # the child's own attribute in each block (created by the first)
         "identity_guard": {UPDATE},
         "nhs_guard": {PUT, DELETE},
+        "transfer": {PUT},  # closing a record withdraws its open transfer ...
+        "transfer_clock": {UPDATE},  # ... and stops its clocks, in the same transaction
         "outbox": {PUT},
         "audit_cursor": {PUT},
     },
@@ -90,11 +92,19 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     },
 }
 
+CLOCK_INDEX_KEYS = {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}  # a stopped clock leaves both indexes
 # (function, family, action) -> the only attributes that request may name (keys, values
 # written, and attributes its condition reads). Absent: the whole item is the function's.
 ATTRIBUTE_LIMITS: dict[tuple[str, str, str], set[str]] = {
     ("InboxFunction", "inbox", UPDATE): {"pk", "sk", "read", "read_at", "gsi1pk", "gsi1sk"},
     ("ClockFunction", "transfer_clock", UPDATE): {"pk", "sk", "fired_at", "gsi1pk", "gsi1sk", "gsi2pk"},
+    ("RecordsFunction", "transfer_clock", UPDATE): {
+        "pk",
+        "sk",
+        "stopped_at",
+        "expires_at",
+        *CLOCK_INDEX_KEYS,
+    },
     ("ClockFunction", "child", UPDATE): {"pk", "sk", "blocks", "version", "gsi1pk"},
 }
 

@@ -54,6 +54,7 @@ ROUTES = {
     ("POST", "/v1/transfers/{transfer_id}/acknowledge"): "TransfersFunction",
     ("POST", "/v1/transfers/{transfer_id}/accept"): "TransfersFunction",
     ("POST", "/v1/transfers/{transfer_id}/decline"): "TransfersFunction",
+    ("POST", "/v1/transfers/{transfer_id}/withdraw"): "TransfersFunction",
     ("GET", "/v1/notifications"): "InboxFunction",
     ("POST", "/v1/notifications/{notification_id}/read"): "InboxFunction",
     ("GET", "/v1/organisations/{code}"): "InboxFunction",
@@ -433,7 +434,7 @@ def test_api_auth_and_stage(resources: dict[str, Any]) -> None:
     authorizer = auth["Authorizers"]["TokenAuthorizer"]
     assert refs(authorizer["FunctionArn"]) == {"AuthorizerFunction"}
     assert authorizer["FunctionPayloadType"] == "REQUEST"
-    assert authorizer["Identity"] == {"Headers": ["Authorization"], "ReauthorizeEvery": 300}
+    assert authorizer["Identity"]["Headers"] == ["Authorization"]
     assert props["TracingEnabled"] is True
     assert props["CacheClusterEnabled"] is False
     assert refs(props["AccessLogSetting"]["DestinationArn"]) == {"ApiAccessLogGroup"}
@@ -479,6 +480,17 @@ def test_waf_protects_the_stage(resources: dict[str, Any]) -> None:
     assert "SignpostApi.Stage" in json.dumps(association["ResourceArn"])
     logging_config = resources["WebAclLogging"]["Properties"]
     assert refs(logging_config["LogDestinationConfigs"]) == {"WafLogGroup"}
+
+
+def test_waf_logs_redact_the_path_and_query_string_with_their_ids(resources: dict[str, Any]) -> None:
+    """WAF logs hold each request's URI and query: child, search and transfer ids must not be
+    there (nor the token, nor a Referer that would repeat the path)."""
+    redacted = resources["WebAclLogging"]["Properties"]["RedactedFields"]
+    assert {"UriPath": {}} in redacted
+    assert {"QueryString": {}} in redacted
+    headers = {f["SingleHeader"]["Name"].lower() for f in redacted if "SingleHeader" in f}
+    assert headers >= {"authorization", "referer"}
+    assert all(len(field) == 1 for field in redacted), "one part of the request per entry"
 
 
 # ------------------------------------------------------------------ async paths
@@ -567,3 +579,15 @@ def test_sam_transform_succeeds_offline() -> None:
     ]
     # checkov reads skips from Metadata: the translator must carry them to what it generates.
     assert transformed["RecordsFunction"]["Metadata"]["checkov"]["skip"]
+
+
+def test_authorizer_cache_ttl_is_at_most_a_minute_and_the_authorizer_knows_it(
+    resources: dict[str, Any],
+) -> None:
+    """A cached Allow outlives a deactivation or a token by at most the TTL: the authorizer is
+    told the TTL (AUTHORIZER_CACHE_SECONDS) so that it refuses tokens with less life left."""
+    identity = resources["SignpostApi"]["Properties"]["Auth"]["Authorizers"]["TokenAuthorizer"]["Identity"]
+    ttl = identity["ReauthorizeEvery"]
+    assert 0 < ttl <= 60
+    env = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["AUTHORIZER_CACHE_SECONDS"] == str(ttl)

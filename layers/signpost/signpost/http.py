@@ -24,6 +24,7 @@ from signpost.errors import (
     UnsupportedMediaType,
     problem,
 )
+from signpost.models.common import MAX_ID_LENGTH
 from signpost.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -105,6 +106,7 @@ class GuardedResolver(APIGatewayRestResolver):
                     raise Forbidden("no role may do this")
                 caller.require(action)
             _require_json_body(event)
+            event = _unknown_ids_as_any_other(event)
         except SignpostError as exc:
             refused = problem_response(exc.status, exc.title, exc.detail)
             return {
@@ -115,6 +117,26 @@ class GuardedResolver(APIGatewayRestResolver):
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
+
+
+# An id the service never issues (ids are 32 hex digits): it finds nothing, like any unknown id.
+NEVER_ISSUED_ID = "0"
+
+
+def _unknown_ids_as_any_other(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An id longer than any the service issues cannot exist: the route runs with an id that
+    never exists instead, so the answer is the route's own 404 (after the same role and body
+    checks), byte for byte - not a 400 for its shape, nor a key DynamoDB would refuse."""
+    params = dict(event.get("pathParameters") or {})
+    too_long = {n for n, v in params.items() if n.endswith("_id") and len(str(v)) > MAX_ID_LENGTH}
+    if not too_long:
+        return event
+    resource = str(event.get("resource", "")).split("/")
+    path = str(event.get("path", "")).split("/")
+    if len(resource) == len(path):  # REST API paths carry no stage; {name} segments line up
+        path = [NEVER_ISSUED_ID if r[1:-1] in too_long else p for r, p in zip(resource, path, strict=True)]
+    params.update(dict.fromkeys(too_long, NEVER_ISSUED_ID))
+    return {**event, "path": "/".join(path), "pathParameters": params}
 
 
 def _require_json_body(event: Mapping[str, Any]) -> None:

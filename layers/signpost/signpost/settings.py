@@ -42,10 +42,17 @@ class Settings(BaseSettings):
     # Inline JWKS (JSON). Used by the local stack, which has no HTTPS endpoint to fetch from.
     jwks_json: str = Field(default="", alias="JWKS_JSON")
     jwt_algorithms: str = Field(default="RS256", alias="JWT_ALGORITHMS")
+    # API Gateway's authorizer result cache (ReauthorizeEvery): a token with less life left is refused.
+    authorizer_cache_seconds: int = Field(default=60, ge=0, le=3600, alias="AUTHORIZER_CACHE_SECONDS")
 
     # Policy
+    # At most POLICE_SEARCHES_PER_HOUR police searches per practitioner in any sliding window of
+    # POLICE_SEARCH_WINDOW_MINUTES (API.md: "20 an hour").
     police_searches_per_hour: int = Field(default=20, alias="POLICE_SEARCHES_PER_HOUR")
+    police_search_window_minutes: int = Field(default=60, ge=1, le=1440, alias="POLICE_SEARCH_WINDOW_MINUTES")
     closed_findable_days: int = Field(default=365, alias="CLOSED_FINDABLE_DAYS")
+    # Break-glass opens only a search this recent (and only what that search matched).
+    break_glass_window_hours: int = Field(default=24, ge=1, le=168, alias="BREAK_GLASS_WINDOW_HOURS")
     retention_days: int = Field(default=2555, alias="RETENTION_DAYS")
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS")
     max_candidates: int = Field(default=50, alias="MAX_CANDIDATES")

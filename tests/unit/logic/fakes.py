@@ -29,6 +29,7 @@ from signpost.models.domain import (
     StoredResponse,
 )
 from signpost.models.organisation import Organisation
+from signpost.models.security import RateWindow
 from signpost.models.transfers import Transfer, TransferClock
 from signpost.settings import Settings
 
@@ -150,12 +151,22 @@ class FakeIdempotency:
         return self.items.get(idem_key)
 
 
-class FakeRateLimits:
+class FakeGuards:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
-    def count(self, subject: str, window: str) -> int:
-        return self._store.rate_counts.get((subject, window), 0)
+    def nhs_owner(self, nhs_index: str) -> str | None:
+        return self._store.nhs_guards.get(nhs_index)
+
+
+class FakeRateLimits:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.reads = 0
+
+    def window(self, subject: str) -> RateWindow:
+        self.reads += 1
+        return self._store.rate_windows.get(subject, RateWindow())
 
 
 # The real store's plan of a transaction (pure: no AWS call), so the fake checks DynamoDB's limits
@@ -178,12 +189,14 @@ class FakeStore:
         self.idempotency = FakeIdempotency()
         self.directory = FakeDirectory()
         self.nhs_guards: dict[str, str] = {}
+        self.guard_owners = FakeGuards(self)
         self.outbox: list[OutboxIntent] = []
         self.commits = 0
         self.fail_next: set[str] = set()  # inject a conflict on the next commit
-        self.rate_counts: dict[tuple[str, str], int] = {}  # RATE#<sub> / <hour> counters
+        self.rate_windows: dict[str, RateWindow] = {}  # RATE#<org>#<sub> / WINDOW items
         self.rate_limits = FakeRateLimits(self)
         self.transfer_items = FakeTransferItems(self)  # transfers, their clocks, review reminders
+        self.transfers = self.transfer_items
         self.transaction_sizes: list[int] = []  # items per transaction committed
         # Runs once just before the next commit is checked (to interleave a concurrent request).
         self.before_next_commit: Callable[[], None] | None = None
@@ -217,11 +230,13 @@ class FakeStore:
         for entry in changes.audit:
             if any(e.seq == entry.seq for e in self.audit.chains.get(entry.chain, [])):
                 failed.add("audit_chain")
-        if changes.idempotency and changes.idempotency.key in self.idempotency.items:
-            failed.add("idempotency")
+        if changes.idempotency:  # free, or a response expired (and not yet deleted by TTL)
+            held = self.idempotency.items.get(changes.idempotency.key)
+            if held is not None and held.expiration >= (changes.idempotency.written_at or 0):
+                failed.add("idempotency")
         for inc in changes.rate_limits:
-            if self.rate_counts.get((inc.subject, inc.window), 0) >= inc.limit:
-                failed.add("rate_limit")
+            if self.rate_windows.get(inc.subject, RateWindow()).version != inc.expected_version:
+                failed.add("conflict")  # as DynamoStore reports a moved window: retry, reading it again
         failed |= self.transfer_items.failed_conditions(changes)
         if failed:
             raise CommitConflict(failed, frozenset(full))
@@ -245,9 +260,7 @@ class FakeStore:
             if entry.chain.startswith(CURSOR_CHAINS):  # the writers' cursor (unconditional Put)
                 self.audit_cursors[entry.chain] = ChainHead(entry.seq, entry.hash)
         for inc in changes.rate_limits:
-            self.rate_counts[(inc.subject, inc.window)] = (
-                self.rate_counts.get((inc.subject, inc.window), 0) + 1
-            )
+            self.rate_windows[inc.subject] = RateWindow(times=inc.times, version=inc.expected_version + 1)
         self.outbox.extend(changes.outbox)
         for organisation in changes.put_organisations:
             self.directory.put(organisation)
@@ -280,6 +293,9 @@ class FakeTransferItems:
         self.live: set[tuple[str, str]] = set()  # clocks still in the DUE#<date> index
         self.fired: set[tuple[str, str]] = set()
         self.reminded: set[tuple[str, dt.date, str]] = set()  # REMIND# marks: (child_id, review_by, org)
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        return self.transfers.get(transfer_id)
 
     def failed_conditions(self, changes: Changes) -> set[str]:
         failed: set[str] = set()

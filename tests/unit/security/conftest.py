@@ -32,10 +32,8 @@ def register(services: Services, who: Any = CAMDEN, identity: dict[str, Any] = A
     return str(result.body["child_id"])
 
 
-def do_search(
-    services: Services, who: Any, identity: dict[str, Any] = AMELIA, rate_limits: Any = None, **extra: Any
-) -> SearchResult:
+def do_search(services: Services, who: Any, identity: dict[str, Any] = AMELIA, **extra: Any) -> SearchResult:
     if who.is_police and "reason" not in extra:
         extra = {"reason": "police_enquiry", "case_reference": "CAD-1234/26", **extra}
     body = search_body(identity, **extra)
-    return search.search(services, who, SearchRequest.model_validate(body), rate_limits)
+    return search.search(services, who, SearchRequest.model_validate(body))

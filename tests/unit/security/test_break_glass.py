@@ -3,13 +3,18 @@ and the responsible LA told at once - all in one transaction (API.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pydantic import ValidationError
 from signpost.errors import Conflict, Forbidden, NotFound
+from signpost.logic import records
 from signpost.logic.audit_trail import AuditTrail
 from signpost.logic.break_glass import break_glass
+from signpost.models.children import UpdateRequest
 from signpost.models.domain import Changes, CommitConflict
 from signpost.models.search import BreakGlassRequest
+from signpost.settings import Settings
 
 from tests.unit.logic.conftest import (
     AUDITOR,
@@ -169,3 +174,64 @@ def test_justification_is_20_to_500_characters(length):
 def test_break_glass_body_takes_nothing_but_a_justification():
     with pytest.raises(ValidationError):
         BreakGlassRequest.model_validate({"justification": JUSTIFICATION, "review": False})
+
+
+def _later(services, **delta):
+    moment = services.now() + dt.timedelta(**delta)
+    services.now = lambda: moment
+
+
+def test_break_glass_limits_only_within_24_hours_of_the_search(env):
+    services, store, _, _ = env
+    child_id, search_id = _shielded_search(services)
+    _later(services, hours=23, minutes=59)
+    assert break_glass(services, HACKNEY_MANAGER, search_id, WHY).signposts[0].child_id == child_id
+    _later(services, minutes=2)  # 24 h and a minute after the search
+    commits, outbox = store.commits, len(store.outbox)
+    with pytest.raises(Conflict) as refused:
+        break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+    assert "24 hours" in (refused.value.detail or "")
+    assert (store.commits, len(store.outbox)) == (commits, outbox)
+
+
+def test_break_glass_limits_the_window_is_configurable(env):
+    services, _, _, _ = env
+    services.settings = Settings(BREAK_GLASS_WINDOW_HOURS=1)
+    _, search_id = _shielded_search(services)
+    _later(services, minutes=61)
+    with pytest.raises(Conflict):
+        break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+
+
+def test_break_glass_limits_a_child_shielded_after_the_search_is_not_revealed_by_it(env):
+    """The search showed the child unshielded; shielding added since (an adoption, say) is not
+    undone by breaking that search open."""
+    services, _, _, _ = env
+    child_id = register(services)
+    search_id = do_search(services, HACKNEY).search_id
+    records.update_child(
+        services,
+        CAMDEN_MANAGER,
+        child_id,
+        UpdateRequest.model_validate({"shielding": {"reason": "adoption"}}),
+    )
+    with pytest.raises(Conflict):
+        break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+
+
+def test_break_glass_limits_a_child_moved_to_another_la_since_the_search_is_not_revealed(env):
+    services, store, _, _ = env
+    child_id, search_id = _shielded_search(services)
+    moved = store.records.children[child_id].model_copy(update={"org": "E08000025", "version": 99})
+    store.records.children[child_id] = moved  # responsibility moved since (a transfer accepted)
+    with pytest.raises(Conflict):
+        break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+
+
+def test_break_glass_limits_reveals_only_the_children_that_search_matched(env):
+    services, store, _, _ = env
+    child_id, search_id = _shielded_search(services)
+    twin = register(services, CAMDEN_MANAGER, identity={**OLIVER}, shielding={"reason": "refuge"})
+    result = break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+    assert [s.child_id for s in result.signposts] == [child_id]
+    assert twin not in store.audit.chains[f"SEARCH#{search_id}"][-1].details["revealed"]

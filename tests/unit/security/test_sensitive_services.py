@@ -23,7 +23,7 @@ def _everything_but_the_audit(store) -> str:
         store.nhs_guards,
         [i.model_dump(mode="json") for i in store.outbox],
         [s.model_dump(mode="json") for s in store.idempotency.items.values()],
-        [[*k, v] for k, v in store.rate_counts.items()],
+        [[k, list(v.times)] for k, v in store.rate_windows.items()],
     ]
     return json.dumps(parts, default=str)
 

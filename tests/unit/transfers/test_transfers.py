@@ -164,8 +164,10 @@ def test_acknowledge_is_for_the_receiving_la_only(env):
     child = store.records.children[view.child_id]
     assert child.transfer is not None
     assert child.transfer["status"] == "acknowledged"
-    with pytest.raises(Conflict):
-        transfers.acknowledge(services, repo, HACKNEY, transfer_id)
+    # Re-sent: the first response again, nothing written (API.md).
+    commits = store.commits
+    assert transfers.acknowledge(services, repo, HACKNEY, transfer_id) == view
+    assert store.commits == commits
 
 
 def test_accept_moves_responsibility_in_one_commit(env):
@@ -206,9 +208,9 @@ def test_accept_moves_responsibility_in_one_commit(env):
     [signpost] = result.signposts
     assert signpost.organisation.code == "E09000012"
     assert signpost.contact.team == store.directory.orgs["E09000012"].contact.team
-    for again in (transfers.accept, transfers.acknowledge):
-        with pytest.raises(Conflict):
-            again(services, repo, HACKNEY, transfer_id)
+    assert transfers.accept(services, repo, HACKNEY, transfer_id) == view  # re-sent: the first response
+    with pytest.raises(Conflict):
+        transfers.acknowledge(services, repo, HACKNEY, transfer_id)
     with pytest.raises(Conflict):
         transfers.decline(services, repo, HACKNEY, transfer_id, DeclineRequest(reason="other"))
 
@@ -238,7 +240,7 @@ def test_decline_leaves_responsibility_and_allows_a_new_request(env):
     assert ask(services, child_id, to_org="E08000025").status == 201
 
 
-def test_accept_after_the_record_was_closed_is_refused_but_decline_is_not(env):
+def test_accept_or_decline_after_the_record_was_closed_is_refused_closing_withdrew_it(env):
     services, store, repo = env
     child_id = register(services)
     transfer_id = ask(services, child_id).body["transfer_id"]
@@ -246,7 +248,9 @@ def test_accept_after_the_record_was_closed_is_refused_but_decline_is_not(env):
     with pytest.raises(Conflict):
         transfers.accept(services, repo, HACKNEY, transfer_id)
     assert store.records.children[child_id].org == "E09000007"
-    transfers.decline(services, repo, HACKNEY, transfer_id, DeclineRequest(reason="not_resident"))
+    with pytest.raises(Conflict):
+        transfers.decline(services, repo, HACKNEY, transfer_id, DeclineRequest(reason="not_resident"))
+    assert repo.get(transfer_id).status == "withdrawn"
 
 
 def test_a_conflict_in_the_middle_of_accept_is_retried_and_committed_once(env):

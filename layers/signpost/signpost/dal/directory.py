@@ -17,16 +17,21 @@ class DirectoryRepository(Protocol):
 
 
 class DynamoDirectory:
-    """Reads are cached for a minute: the directory changes rarely and every request needs it."""
+    """Reads are cached for a minute: the directory changes rarely and every request needs it.
 
-    def __init__(self, table: str) -> None:
+    `cache_seconds=0` reads it every time (the authorizer: API Gateway already caches its answer).
+    """
+
+    def __init__(self, table: str, cache_seconds: float | None = None) -> None:
         self._table = table
+        self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Organisation | None]] = {}
 
     def get(self, code: str) -> Organisation | None:
         hit = self._cache.get(code)
         now = time.monotonic()
-        if hit and now - hit[0] < _CACHE_SECONDS:
+        ttl = _CACHE_SECONDS if self._cache_seconds is None else self._cache_seconds
+        if hit and now - hit[0] < ttl:
             return hit[1]
         resp = dynamodb().get_item(TableName=self._table, Key={"code": {"S": code}})
         org = Organisation.model_validate(from_item(resp["Item"])) if "Item" in resp else None

@@ -1,4 +1,8 @@
-"""Idempotency table: stored responses for Idempotency-Key replays (TTL `expiration`)."""
+"""Idempotency table: stored responses for Idempotency-Key replays (TTL `expiration`).
+
+A response is put in the action's own transaction on condition that the key is free or its
+response has expired: DynamoDB's TTL deletes lazily, so an expired item may still be there.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,19 @@ def stored_item(response: StoredResponse) -> dict[str, Any]:
     values = response.model_dump(mode="json")
     values["id"] = values.pop("key")
     return to_item(values)
+
+
+def response_put(table: str, response: StoredResponse) -> dict[str, Any]:
+    """The TransactWriteItems `Put` that stores the response, unless the key holds a live one."""
+    written = response.written_at if response.written_at is not None else 0
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": stored_item(response),
+            "ConditionExpression": "attribute_not_exists(id) OR expiration < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(written)}},
+        }
+    }
 
 
 class DynamoIdempotency:

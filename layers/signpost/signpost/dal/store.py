@@ -9,19 +9,20 @@ from botocore.exceptions import ClientError
 
 from signpost.dal.audit import DynamoAudit, audit_item, cursor_puts
 from signpost.dal.blocks import add_entry, bump_guard, is_full, remove_entry, set_entry
-from signpost.dal.clients import dynamodb, key, to_item, versioned_put
+from signpost.dal.clients import dynamodb, to_item, versioned_put
 from signpost.dal.clock import reminder_ops
 from signpost.dal.directory import DynamoDirectory
-from signpost.dal.idempotency import DynamoIdempotency, stored_item
+from signpost.dal.guards import NHS_GUARD_PREFIX, DynamoGuards, nhs_guard_key
+from signpost.dal.idempotency import DynamoIdempotency, response_put
 from signpost.dal.limits import check_limits
-from signpost.dal.rate_limit import rate_update
+from signpost.dal.rate_limit import DynamoRateLimits, rate_update
 from signpost.dal.records import DynamoRecords, blocks_update, child_item
-from signpost.dal.transfers import transfer_ops
+from signpost.dal.transfers import DynamoTransfers, transfer_ops
 from signpost.models.domain import Changes, CommitConflict, OutboxIntent
 
 OUTBOX_TTL_DAYS = 14
 OUTBOX_PREFIX = "OUTBOX#"
-NHS_GUARD_PREFIX = "NHSIDX#"
+__all__ = ["NHS_GUARD_PREFIX", "OUTBOX_PREFIX", "DynamoStore", "nhs_guard_key", "outbox_item"]
 
 
 def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
@@ -31,16 +32,15 @@ def outbox_item(intent: OutboxIntent) -> dict[str, Any]:
     return to_item(values)
 
 
-def nhs_guard_key(nhs_index: str) -> dict[str, Any]:
-    return key(f"{NHS_GUARD_PREFIX}{nhs_index}", "GUARD")
-
-
 class DynamoStore:
     def __init__(self, records_table: str, audit_table: str, idempotency_table: str, directory_table: str):
         self.records = DynamoRecords(records_table)
         self.audit = DynamoAudit(audit_table)
         self.idempotency = DynamoIdempotency(idempotency_table)
         self.directory = DynamoDirectory(directory_table)
+        self.guard_owners = DynamoGuards(records_table)
+        self.rate_limits = DynamoRateLimits(records_table)
+        self.transfers = DynamoTransfers(records_table)
 
     def commit(self, changes: Changes) -> None:
         """Write everything in `changes` in one TransactWriteItems, or nothing.
@@ -52,7 +52,8 @@ class DynamoStore:
         `block_full` (a block holds MAX_BLOCK_ENTRIES children: see `full_blocks`),
         `block` (an entry to change is missing, or one to add is there),
         `idempotency` (the same Idempotency-Key was used concurrently), `conflict`
-        (another transaction was writing the same item: retry).
+        (another transaction was writing the same item, or a police search window moved
+        since it was read: retry).
         """
         ops = self.transaction_items(changes)
         if not ops:
@@ -131,18 +132,8 @@ class DynamoStore:
         # Directory entries: no condition of their own; the entry's audit chain serialises writers.
         ops.extend(("directory", self.directory.put_op(org)) for org in changes.put_organisations)
         if changes.idempotency is not None:
-            ops.append(
-                (
-                    "idempotency",
-                    {
-                        "Put": {
-                            "TableName": self.idempotency.table,
-                            "Item": stored_item(changes.idempotency),
-                            "ConditionExpression": "attribute_not_exists(id)",
-                        }
-                    },
-                )
-            )
+            # Unless another request stored a live response under the key meanwhile.
+            ops.append(("idempotency", response_put(self.idempotency.table, changes.idempotency)))
         return ops
 
 
@@ -165,6 +156,10 @@ def _conflict(ops: list[tuple[str, dict[str, Any]]], reasons: list[dict[str, Any
                     failed.add("block_full")
                 else:
                     failed.add("block")
+            elif reason == "rate_limit":
+                # A police window moved since it was read: a race to retry, reading it again
+                # (the limit itself is decided on that fresh read, logic/rate_limit.py).
+                failed.add("conflict")
             else:
                 failed.add(reason)
     return CommitConflict(failed or {"conflict"}, frozenset(full))

@@ -3,26 +3,31 @@
 A shielded signpost routes the professional to the responsible organisation's
 manager without naming the child's record. When that is not enough (an
 emergency out of hours, say) an `la_manager` of the organisation that searched
-may reveal it, giving a justification. The reveal is recorded in the search's
-chain and in each revealed child's chain, flagged `review: true`, and the
-responsible organisation is told at once (`break_glass_used`) - all in one
-transaction, so there is no reveal without its alert and its audit.
+may reveal it, giving a justification - within BREAK_GLASS_WINDOW_HOURS (24) of
+the search, and only the children that search matched as it saw them: shielded
+then, and still the responsibility of the same organisation. A child shielded or
+moved since stays shielded (a new search, and its own break-glass, would be needed).
+The reveal is recorded in the search's chain and in each revealed child's chain,
+flagged `review: true`, and the responsible organisation is told at once
+(`break_glass_used`) - all in one transaction, so there is no reveal without its
+alert and its audit.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from signpost.authz import Action, Caller
 from signpost.errors import Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries, search_chain
-from signpost.logic.search import tell_responsible
+from signpost.logic.disclosure import tell_responsible
 from signpost.logic.services import Services
 from signpost.logic.signposts import signposts_for
-from signpost.models.common import Outcome
+from signpost.models.common import MAX_ID_LENGTH, Outcome
 from signpost.models.domain import AuditEntry, Changes, ChildRecord
 from signpost.models.search import BreakGlassRequest, SearchResult
 
 SEARCH_ENTRY_SEQ = 0  # a search chain starts with the search itself
-MAX_ID_LENGTH = 128  # ids are opaque: a longer one cannot exist, and is a 404 like any other
 
 
 def break_glass(
@@ -32,12 +37,24 @@ def break_glass(
 
     def attempt() -> SearchResult:
         searched = _own_search(services, caller, search_id)
+        window = dt.timedelta(hours=services.settings.break_glass_window_hours)
+        if services.now() - searched.at > window:
+            raise Conflict(
+                f"break-glass is possible only within {services.settings.break_glass_window_hours} hours"
+                " of the search: search again"
+            )
         records = _matched_records(services, searched)
-        shielded = [r for r in records if r.shielding is not None]
+        shielded = _revealable(searched, records)
         if not shielded:
             raise Conflict("no signpost of this search is shielded")
         outcome = Outcome(searched.outcome or Outcome.NO_MATCH.value)
-        signposts = signposts_for(records, outcome, caller, services.store.directory, reveal_shielded=True)
+        signposts = [
+            signpost
+            for record in records
+            for signpost in signposts_for(
+                [record], outcome, caller, services.store.directory, reveal_shielded=record in shielded
+            )
+        ]
         changes = Changes()
         trail = AuditTrail(services, caller)
         revealed = [r.child_id for r in shielded]
@@ -77,6 +94,21 @@ def _own_search(services: Services, caller: Caller, search_id: str) -> AuditEntr
     if entry is None or entry.action != "search" or entry.org != caller.org:
         raise NotFound("no such search")
     return entry
+
+
+def _revealable(searched: AuditEntry, records: list[ChildRecord]) -> list[ChildRecord]:
+    """The matched children shielded when the search saw them, still with the same organisation.
+
+    A search recorded before the search entry kept that (`shielded` absent) reveals the
+    children shielded now, as break-glass always did; such entries are past the window soon.
+    """
+    then = (searched.details or {}).get("shielded")
+    return [
+        r
+        for r in records
+        if r.shielding is not None
+        and (then is None or (isinstance(then, dict) and then.get(r.child_id) == r.org))
+    ]
 
 
 def _matched_records(services: Services, searched: AuditEntry) -> list[ChildRecord]:

@@ -1,4 +1,20 @@
-"""Idempotency-Key handling: a retry with the same key and body gets the first response."""
+"""Idempotency-Key handling: a retry with the same key and body gets the first response.
+
+Powertools' idempotency utility is the reference, with the response stored by the action's
+own transaction (with the record, audit and outbox) instead of a separate INPROGRESS item:
+the transaction's conditions already make two executions with one key commit at most once,
+without an extra write per request.
+
+- A stored, unexpired response for the key is replayed (another body with it: 409).
+- The action's transaction stores its response on condition that the key is free or its
+  response has expired (DynamoDB's TTL deletes lazily: an expired item may still be there).
+- A retry that runs while the first request is still in flight is answered with the first
+  response: if the first commits first, the retry's commit fails on the key and replays it;
+  if the retry meets what the first request wrote (its record, its transfer) before its own
+  commit, it looks for the stored response before answering 409 - so it never reports, nor
+  audits, the first request's own record as a duplicate.
+- Errors are not stored (as in Powertools): a retry after a 4xx runs again.
+"""
 
 from __future__ import annotations
 
@@ -66,31 +82,44 @@ def replay(services: Services, request: IdempotencyRequest | None) -> Result | N
 
 
 def to_store(services: Services, request: IdempotencyRequest | None, result: Result) -> StoredResponse | None:
+    """The response the action's transaction stores under the key (if free, or expired)."""
     if request is None:
         return None
+    now = int(services.now().timestamp())
     return StoredResponse(
         key=request.scoped_key,
         request_hash=request.request_hash,
         status=result.status,
         body=result.body,
         headers=result.headers,
-        expiration=int(services.now().timestamp()) + services.settings.idempotency_ttl_seconds,
+        expiration=now + services.settings.idempotency_ttl_seconds,
+        written_at=now,
     )
 
 
 def commit_idempotently(
     services: Services, request: IdempotencyRequest | None, attempt: Callable[[], Result]
 ) -> Result:
-    """Run an attempt that stores its response under the Idempotency-Key in its own transaction.
+    """Replay, or run an attempt that stores its response under the key in its own transaction.
 
-    A concurrent request with the same key that committed first makes ours fail on the key's
-    condition: we then answer with its stored response, as a later retry would get.
+    A request with the same key that committed while this one ran makes this one fail on the
+    key's condition, or meet the first request's own writes (a 409 from the attempt): either
+    way the stored response is the answer, as a later retry would get. The attempt must look
+    for it before it reveals anything (`replay`), as register does before a duplicate's audit.
     """
+    replayed = replay(services, request)
+    if replayed:
+        return replayed
     try:
         return commit_with_retries(attempt)
     except CommitConflict as conflict:
         if "idempotency" in conflict.reasons:
-            again = replay(services, request)
-            if again:
-                return again
+            replayed = replay(services, request)
+            if replayed:
+                return replayed
+        raise
+    except Conflict:
+        replayed = replay(services, request)
+        if replayed:
+            return replayed
         raise

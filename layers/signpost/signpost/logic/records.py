@@ -9,6 +9,7 @@ from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
 from signpost.logic.blocks import FullBlocks, close_blocks, correct_blocks, guard_identity, register_blocks
+from signpost.logic.disclosure import already_on_index, commit_or_reveal
 from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
 from signpost.logic.identity import (
     IDENTITY_FIELDS,
@@ -19,13 +20,19 @@ from signpost.logic.identity import (
     seal,
     write_version,
 )
-from signpost.logic.lookup import Lookup, lookup
-from signpost.logic.search import viewed_notifications
+from signpost.logic.lookup import lookup
 from signpost.logic.services import Services
-from signpost.logic.signposts import organisation_or_placeholder, signposts_for
+from signpost.logic.signposts import organisation_or_placeholder
+from signpost.logic.transfer_steps import open_transfer, withdraw_into
 from signpost.models.children import ChildCreated, ChildView, CloseRequest, RegisterRequest, UpdateRequest
 from signpost.models.common import Outcome
-from signpost.models.domain import Changes, ChildRecord, CommitConflict
+from signpost.models.domain import Changes, ChildRecord
+
+# Audit actions and answers of a registration or correction that meets an existing child.
+DUPLICATE = "register_duplicate"
+ALREADY_EXISTS = "an active record of this child already exists"
+UPDATE_DUPLICATE = "update_duplicate"
+NHS_NUMBER_TAKEN = "another active record has this NHS number"
 
 
 def register(
@@ -34,9 +41,6 @@ def register(
     caller.require(Action.MANAGE_RECORDS)
     if request.shielding is not None:
         caller.require(Action.MANAGE_SHIELDING)
-    replayed = replay(services, idempotency)
-    if replayed:
-        return replayed
     identity = identity_dict(request)
     guard = identity_guard(services.indexer, identity, write_version(services.settings))
     full = FullBlocks()
@@ -46,9 +50,19 @@ def register(
         # child committed a moment ago is seen here, and one committing meanwhile fails our guard.
         existing = lookup(services, identity, active_only=True, guard=guard)
         if existing.outcome == Outcome.MATCH:
+            first = replay(services, idempotency)
+            if first:  # the child this request's own first try registered (a retry in flight)
+                return first
             # The 409 shows the existing signpost: that is a lookup, audited and notified like a search.
-            _record_duplicate_lookup(services, caller, existing)
-            raise _duplicate(services, caller, existing.records)
+            raise already_on_index(
+                services,
+                caller,
+                existing.records,
+                Outcome.MATCH,
+                action=DUPLICATE,
+                detail=ALREADY_EXISTS,
+                heads=existing.heads,
+            )
         now = services.now()
         child_id = services.new_id()
         changes = Changes()
@@ -86,44 +100,18 @@ def register(
             changes, child_chain(child_id), "register", new_chain=True, child_id=child_id
         )
         changes.idempotency = to_store(services, idempotency, result)
-        full.commit(services, changes)
+        commit_or_reveal(
+            services,
+            caller,
+            changes,
+            identity,
+            action=DUPLICATE,
+            detail=ALREADY_EXISTS,
+            commit=lambda done: full.commit(services, done),
+        )
         return result
 
-    try:
-        return commit_idempotently(services, idempotency, attempt)
-    except CommitConflict as conflict:
-        if "nhs_guard" in conflict.reasons:
-            raise Conflict("an active record of this child already exists") from conflict
-        raise
-
-
-def _record_duplicate_lookup(services: Services, caller: Caller, found: Lookup) -> None:
-    heads = dict(found.heads)  # read with the candidates; a retry reads them afresh
-
-    def attempt() -> None:
-        changes = Changes()
-        trail = AuditTrail(services, caller, heads)
-        heads.clear()
-        for record in found.records:
-            trail.add(
-                changes,
-                child_chain(record.child_id),
-                "register_duplicate",
-                child_id=record.child_id,
-                outcome=Outcome.MATCH.value,
-            )
-            changes.outbox.extend(viewed_notifications(services, caller, record, Outcome.MATCH, None))
-        services.store.commit(changes)
-
-    commit_with_retries(attempt)
-
-
-def _duplicate(services: Services, caller: Caller, records: list[ChildRecord]) -> Conflict:
-    signposts = signposts_for(records, Outcome.MATCH, caller, services.store.directory)
-    return Conflict(
-        "an active record of this child already exists",
-        extra={"signposts": [s.model_dump(mode="json") for s in signposts]},
-    )
+    return commit_idempotently(services, idempotency, attempt)
 
 
 def _own_record(services: Services, caller: Caller, child_id: str) -> ChildRecord:
@@ -193,25 +181,29 @@ def update_child(services: Services, caller: Caller, child_id: str, request: Upd
             updates["shielding"] = request.shielding.reason.value if request.shielding else None
         changes = Changes()
         identity_changes = {f: patch[f] for f in fields if f in IDENTITY_FIELDS}
+        identity: dict[str, Any] = {}
         if identity_changes:
             for required in ("given_names", "family_name", "date_of_birth"):
                 if required in identity_changes and identity_changes[required] is None:
                     raise _null_field(required)
-            _correct_identity(services, record, identity_changes, updates, changes, full=full)
+            identity = _correct_identity(services, record, identity_changes, updates, changes, full=full)
         updated = record.model_copy(update=updates)
         changes.put_children.append((updated, record.version))
         AuditTrail(services, caller).add(
             changes, child_chain(child_id), "update", child_id=child_id, details={"fields": sorted(fields)}
         )
-        full.commit(services, changes)
+        commit_or_reveal(
+            services,
+            caller,
+            changes,
+            identity,
+            action=UPDATE_DUPLICATE,
+            detail=NHS_NUMBER_TAKEN,
+            commit=lambda done: full.commit(services, done),
+        )
         return view(services, updated)
 
-    try:
-        return commit_with_retries(attempt)
-    except CommitConflict as conflict:
-        if "nhs_guard" in conflict.reasons:
-            raise Conflict("another active record has this NHS number") from conflict
-        raise
+    return commit_with_retries(attempt)
 
 
 def _null_field(name: str) -> BadRequest:
@@ -228,7 +220,8 @@ def _correct_identity(
     changes: Changes,
     *,
     full: FullBlocks,
-) -> None:
+) -> dict[str, Any]:
+    """Re-seal the corrected identity and move its blocks and guards; returns the new identity."""
     old = open_identity(services.cipher, record.child_id, record.identity)
     new = {**old, **identity_changes}
     if new.get("other_names") is None:
@@ -244,6 +237,7 @@ def _correct_identity(
             changes.remove_nhs_guards.append((old_guard, record.child_id))
         if new_guard:
             changes.add_nhs_guards.append((new_guard, record.child_id))
+    return new
 
 
 def close_child(services: Services, caller: Caller, child_id: str, request: CloseRequest) -> ChildView:
@@ -261,6 +255,7 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
                 "updated_at": now,
                 "version": record.version + 1,
                 "expires_at": int(expires.timestamp()),
+                "transfer": None,
             }
         )
         changes = Changes(put_children=[(closed, record.version)])
@@ -268,10 +263,21 @@ def close_child(services: Services, caller: Caller, child_id: str, request: Clos
         guard = nhs_index(services.indexer, open_identity(services.cipher, child_id, record.identity))
         if guard:
             changes.remove_nhs_guards.append((guard, child_id))
-        AuditTrail(services, caller).add(
-            changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value
-        )
+        trail = AuditTrail(services, caller)
+        trail.add(changes, child_chain(child_id), "close", child_id=child_id, reason=request.reason.value)
+        _withdraw_open_transfer(services, caller, trail, changes, record)
         services.store.commit(changes)
         return view(services, closed)
 
     return commit_with_retries(attempt)
+
+
+def _withdraw_open_transfer(
+    services: Services, caller: Caller, trail: AuditTrail, changes: Changes, record: ChildRecord
+) -> None:
+    """A closed record cannot move: its open transfer is withdrawn in the closing transaction
+    (its clocks stop, the receiving organisation is told), so it never hangs open."""
+    marker = open_transfer(record)
+    transfer = services.store.transfers.get(str(marker["transfer_id"])) if marker else None
+    if transfer is not None and transfer.is_open:
+        withdraw_into(services, caller, trail, changes, transfer, reason="record_closed")

@@ -15,6 +15,8 @@ from signpost.crypto.envelope import EnvelopeCipher
 from signpost.matching import MatchConfig, load_match_config
 from signpost.models.domain import AuditEntry, BlockRead, Changes, ChildRecord, StoredResponse
 from signpost.models.organisation import Organisation
+from signpost.models.security import RateWindow
+from signpost.models.transfers import Transfer
 from signpost.settings import Settings
 
 LONDON = ZoneInfo("Europe/London")
@@ -41,6 +43,18 @@ class IdempotencyReader(Protocol):
     def get(self, idem_key: str) -> StoredResponse | None: ...
 
 
+class GuardReader(Protocol):
+    def nhs_owner(self, nhs_index: str) -> str | None: ...
+
+
+class RateLimitReader(Protocol):
+    def window(self, subject: str) -> RateWindow: ...
+
+
+class TransferGetter(Protocol):
+    def get(self, transfer_id: str) -> Transfer | None: ...
+
+
 class DirectoryReader(Protocol):
     def get(self, code: str) -> Organisation | None: ...
     def current(self, code: str) -> Organisation | None: ...
@@ -56,6 +70,12 @@ class Store(Protocol):
     def idempotency(self) -> IdempotencyReader: ...
     @property
     def directory(self) -> DirectoryReader: ...
+    @property
+    def guard_owners(self) -> GuardReader: ...
+    @property
+    def rate_limits(self) -> RateLimitReader: ...
+    @property
+    def transfers(self) -> TransferGetter: ...
     def commit(self, changes: Changes) -> None: ...
 
 

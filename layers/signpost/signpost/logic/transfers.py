@@ -1,28 +1,39 @@
 """The transfer workflow: a child moves from one local authority to another.
 
-requested → acknowledged → accepted | declined. The responsible local authority asks;
+requested → acknowledged → accepted | declined | withdrawn. The responsible local authority
+asks, and may withdraw while the transfer is open (closing the record withdraws it too);
 only the receiving one acknowledges, accepts or declines. Every step is one transaction:
 the transfer, the child record (its `transfer` field, and on acceptance its organisation),
 the clocks, the audit entry on the child's chain and the outbox intent that tells the
 other side. The child record's version condition allows one open transfer per child.
+
+Re-sending a step for a transfer already in that step's state answers the first response
+again (200) and writes nothing; a step for a transfer in another state is a 409.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
 
 from signpost.authz import Action, Caller
 from signpost.errors import BadRequest, Conflict, NotFound
 from signpost.logic.audit_trail import AuditTrail, child_chain, commit_with_retries
-from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, replay, to_store
-from signpost.logic.services import Services
+from signpost.logic.idempotency import IdempotencyRequest, Result, commit_idempotently, to_store
+from signpost.logic.services import LONDON, Services
+from signpost.logic.transfer_steps import (
+    TransferReader,
+    audit_step,
+    notice,
+    open_transfer,
+    running_clocks,
+    settled,
+    withdraw_into,
+)
 from signpost.logic.working_days import transfer_clocks
 from signpost.models.common import OrgType
-from signpost.models.domain import Changes, ChildRecord, OutboxIntent
+from signpost.models.domain import Changes, ChildRecord
 from signpost.models.notifications import NotificationType
 from signpost.models.transfers import (
-    OPEN_STATUSES,
     ClockName,
     ClockUpdate,
     DeclineRequest,
@@ -34,39 +45,33 @@ from signpost.models.transfers import (
     TransferView,
 )
 
+__all__ = [
+    "TransferReader",
+    "accept",
+    "acknowledge",
+    "decline",
+    "list_transfers",
+    "request_transfer",
+    "view",
+    "withdraw",
+]
+
 MAX_PAGE = 100
 
 
-class TransferReader(Protocol):
-    def get(self, transfer_id: str) -> Transfer | None: ...
-    def page(
-        self, org: str, direction: Direction, status: TransferStatus | None, limit: int, after: str | None
-    ) -> tuple[list[Transfer], str | None]: ...
-
-
 def view(services: Services, transfer: Transfer) -> TransferView:
-    return TransferView.model_validate(
-        {**transfer.model_dump(), "overdue": transfer.is_overdue(services.today())}
-    )
+    return _view_on(transfer, services.today())
 
 
-def _intent(
-    services: Services, type_: NotificationType, to_org: str, transfer: Transfer, from_org: str | None
-) -> OutboxIntent:
-    return OutboxIntent(
-        intent_id=services.new_id(),
-        to_org=to_org,
-        type=type_.value,
-        created_at=services.now(),
-        child_id=transfer.child_id,
-        transfer_id=transfer.transfer_id,
-        from_org=from_org,
-    )
+def _view_on(transfer: Transfer, day: dt.date) -> TransferView:
+    return TransferView.model_validate({**transfer.model_dump(), "overdue": transfer.is_overdue(day)})
 
 
-def _open_transfer(record: ChildRecord) -> dict[str, Any] | None:
-    transfer = record.transfer
-    return transfer if transfer and transfer.get("status") in OPEN_STATUSES else None
+def _first_response(transfer: Transfer) -> TransferView:
+    """The answer the step that put the transfer in its current state gave (nothing has changed
+    since but `overdue`, which is taken as of that step's day)."""
+    at = transfer.withdrawn_at or transfer.decided_at or transfer.acknowledged_at or transfer.requested_at
+    return _view_on(transfer, at.astimezone(LONDON).date())
 
 
 def _check_receiver(services: Services, caller: Caller, to_org: str) -> None:
@@ -91,9 +96,6 @@ def request_transfer(
     idempotency: IdempotencyRequest | None,
 ) -> Result:
     caller.require(Action.MANAGE_RECORDS)
-    replayed = replay(services, idempotency)
-    if replayed:
-        return replayed
 
     def attempt() -> Result:
         record = services.store.records.get_child(child_id)
@@ -102,7 +104,7 @@ def request_transfer(
         _check_receiver(services, caller, request.to_org)
         if record.status != "active":
             raise Conflict("a closed record cannot be transferred")
-        if _open_transfer(record):
+        if open_transfer(record):
             raise Conflict("this child already has an open transfer")
         now, today = services.now(), services.today()
         acknowledge_by, decide_by = transfer_clocks(today)
@@ -144,7 +146,7 @@ def request_transfer(
             details={"transfer_id": transfer.transfer_id, "to_org": transfer.to_org},
         )
         changes.outbox.append(
-            _intent(services, NotificationType.TRANSFER_REQUESTED, transfer.to_org, transfer, caller.org)
+            notice(services, NotificationType.TRANSFER_REQUESTED, transfer.to_org, transfer, caller.org)
         )
         result = Result(201, view(services, transfer).model_dump(mode="json", exclude_none=True))
         changes.idempotency = to_store(services, idempotency, result)
@@ -171,11 +173,14 @@ def _clocks(transfer: Transfer) -> list[TransferClock]:
     ]
 
 
-def _addressed_to_caller(transfers: TransferReader, caller: Caller, transfer_id: str) -> Transfer:
-    """The transfer, if the caller's organisation receives it; otherwise 404 as if absent."""
+def _addressed_to_caller(
+    transfers: TransferReader, caller: Caller, transfer_id: str, *, sender: bool = False
+) -> Transfer:
+    """The transfer, if the caller's organisation receives it (or, `sender`, sent it);
+    otherwise 404 as if absent."""
     caller.require(Action.MANAGE_RECORDS)
     transfer = transfers.get(transfer_id)
-    if transfer is None or transfer.to_org != caller.org:
+    if transfer is None or (transfer.from_org if sender else transfer.to_org) != caller.org:
         raise NotFound("no such transfer")
     return transfer
 
@@ -188,7 +193,7 @@ def _record_marker(record: ChildRecord | None, transfer: Transfer) -> ChildRecor
     """The child record if its open-transfer marker is this transfer's."""
     if record is None:
         return None
-    marker = _open_transfer(record)
+    marker = open_transfer(record)
     return record if marker and marker.get("transfer_id") == transfer.transfer_id else None
 
 
@@ -197,6 +202,8 @@ def acknowledge(
 ) -> TransferView:
     def attempt() -> TransferView:
         transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if transfer.status == TransferStatus.ACKNOWLEDGED:
+            return _first_response(transfer)
         if transfer.status != TransferStatus.REQUESTED:
             raise _wrong_state(transfer)
         now = services.now()
@@ -220,9 +227,9 @@ def acknowledge(
                     record.version,
                 )
             )
-        _audit(services, caller, changes, updated, "transfer_acknowledged")
+        audit_step(AuditTrail(services, caller), changes, updated, "transfer_acknowledged")
         changes.outbox.append(
-            _intent(services, NotificationType.TRANSFER_ACKNOWLEDGED, transfer.from_org, updated, caller.org)
+            notice(services, NotificationType.TRANSFER_ACKNOWLEDGED, transfer.from_org, updated, caller.org)
         )
         services.store.commit(changes)
         return view(services, updated)
@@ -236,6 +243,8 @@ def accept(services: Services, transfers: TransferReader, caller: Caller, transf
 
     def attempt() -> TransferView:
         transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if transfer.status == TransferStatus.ACCEPTED:
+            return _first_response(transfer)
         if not transfer.is_open:
             raise _wrong_state(transfer)
         record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
@@ -253,15 +262,15 @@ def accept(services: Services, transfers: TransferReader, caller: Caller, transf
                 "version": record.version + 1,
             }
         )
-        decided = _decided(services, transfer, TransferStatus.ACCEPTED)
+        decided = settled(services, transfer, TransferStatus.ACCEPTED)
         changes = Changes(
             put_children=[(moved, record.version)],
             put_transfers=[(decided, transfer.version)],
-            stop_clocks=_running_clocks(transfer, now),
+            stop_clocks=running_clocks(transfer, now),
         )
-        _audit(services, caller, changes, decided, "transfer_accepted")
+        audit_step(AuditTrail(services, caller), changes, decided, "transfer_accepted")
         changes.outbox.append(
-            _intent(services, NotificationType.TRANSFER_ACCEPTED, transfer.from_org, decided, caller.org)
+            notice(services, NotificationType.TRANSFER_ACCEPTED, transfer.from_org, decided, caller.org)
         )
         services.store.commit(changes)
         return view(services, decided)
@@ -274,21 +283,25 @@ def decline(
 ) -> TransferView:
     def attempt() -> TransferView:
         transfer = _addressed_to_caller(transfers, caller, transfer_id)
+        if transfer.status == TransferStatus.DECLINED and transfer.decline_reason == request.reason:
+            return _first_response(transfer)
         if not transfer.is_open:
             raise _wrong_state(transfer)
         now = services.now()
-        decided = _decided(services, transfer, TransferStatus.DECLINED, request)
+        decided = settled(services, transfer, TransferStatus.DECLINED, request)
         changes = Changes(
-            put_transfers=[(decided, transfer.version)], stop_clocks=_running_clocks(transfer, now)
+            put_transfers=[(decided, transfer.version)], stop_clocks=running_clocks(transfer, now)
         )
         record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
         if record is not None:
             changes.put_children.append(
                 (record.model_copy(update={"transfer": None, "version": record.version + 1}), record.version)
             )
-        _audit(services, caller, changes, decided, "transfer_declined", reason=request.reason.value)
+        audit_step(
+            AuditTrail(services, caller), changes, decided, "transfer_declined", reason=request.reason.value
+        )
         changes.outbox.append(
-            _intent(services, NotificationType.TRANSFER_DECLINED, transfer.from_org, decided, caller.org)
+            notice(services, NotificationType.TRANSFER_DECLINED, transfer.from_org, decided, caller.org)
         )
         services.store.commit(changes)
         return view(services, decided)
@@ -296,46 +309,28 @@ def decline(
     return commit_with_retries(attempt)
 
 
-def _decided(
-    services: Services, transfer: Transfer, status: TransferStatus, request: DeclineRequest | None = None
-) -> Transfer:
-    now = services.now()
-    expires = now.timestamp() + services.settings.retention_days * 86_400
-    return transfer.model_copy(
-        update={
-            "status": status,
-            "decided_at": now,
-            "decline_reason": request.reason if request else None,
-            "version": transfer.version + 1,
-            "expires_at": int(expires),
-        }
-    )
+def withdraw(services: Services, transfers: TransferReader, caller: Caller, transfer_id: str) -> TransferView:
+    """The sending organisation takes back an open transfer; the receiving one is told."""
 
+    def attempt() -> TransferView:
+        transfer = _addressed_to_caller(transfers, caller, transfer_id, sender=True)
+        if transfer.status == TransferStatus.WITHDRAWN:
+            return _first_response(transfer)
+        if not transfer.is_open:
+            raise _wrong_state(transfer)
+        changes = Changes()
+        withdrawn = withdraw_into(
+            services, caller, AuditTrail(services, caller), changes, transfer, reason="withdrawn"
+        )
+        record = _record_marker(services.store.records.get_child(transfer.child_id), transfer)
+        if record is not None:
+            changes.put_children.append(
+                (record.model_copy(update={"transfer": None, "version": record.version + 1}), record.version)
+            )
+        services.store.commit(changes)
+        return view(services, withdrawn)
 
-def _running_clocks(transfer: Transfer, now: dt.datetime) -> list[ClockUpdate]:
-    names = [ClockName.DECIDE]
-    if transfer.status == TransferStatus.REQUESTED:
-        names.insert(0, ClockName.ACKNOWLEDGE)
-    return [ClockUpdate(transfer_id=transfer.transfer_id, clock=n, at=now) for n in names]
-
-
-def _audit(
-    services: Services,
-    caller: Caller,
-    changes: Changes,
-    transfer: Transfer,
-    action: str,
-    *,
-    reason: str | None = None,
-) -> None:
-    AuditTrail(services, caller).add(
-        changes,
-        child_chain(transfer.child_id),
-        action,
-        child_id=transfer.child_id,
-        reason=reason,
-        details={"transfer_id": transfer.transfer_id, "from_org": transfer.from_org},
-    )
+    return commit_with_retries(attempt)
 
 
 def list_transfers(

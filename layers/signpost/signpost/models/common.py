@@ -6,6 +6,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+# Ids are opaque (API.md): the service issues 32 hex digits; anything longer than this cannot
+# exist and is answered as an unknown id (404), never refused for its shape.
+MAX_ID_LENGTH = 128
+
 
 class StrictModel(BaseModel):
     """Request models: unknown fields are rejected (API.md: 400)."""

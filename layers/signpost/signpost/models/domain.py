@@ -142,7 +142,8 @@ class StoredResponse(BaseModel):
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = {}
-    expiration: int
+    expiration: int  # epoch seconds: after it the key may be used again (and TTL removes it)
+    written_at: int | None = None  # epoch seconds: a stored response expired by then may be replaced
 
 
 @dataclass

@@ -16,6 +16,7 @@ class NotificationType(StrEnum):
     TRANSFER_ACKNOWLEDGED = "transfer_acknowledged"
     TRANSFER_ACCEPTED = "transfer_accepted"
     TRANSFER_DECLINED = "transfer_declined"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn"
     TRANSFER_OVERDUE = "transfer_overdue"
     RECORD_VIEWED = "record_viewed"
     SEEN_IN_OTHER_AREA = "seen_in_other_area"

@@ -1,4 +1,4 @@
-"""Security models: the police rate-limit counter and the subject access report."""
+"""Security models: the police rate-limit window and the subject access report."""
 
 from __future__ import annotations
 
@@ -13,17 +13,25 @@ from signpost.models.common import OutModel
 
 
 @dataclass(frozen=True)
+class RateWindow:
+    """A practitioner's recent police searches (epoch seconds, oldest first) and the window's version."""
+
+    times: tuple[float, ...] = ()
+    version: int = 0  # 0: no window stored yet
+
+
+@dataclass(frozen=True)
 class RateIncrement:
-    """One more search in a practitioner's hourly window, allowed only while the count is under `limit`.
+    """The practitioner's window with one more search, written only if nobody moved it since it was read.
 
     Committed in the same transaction as the search's audit entry, so a search is
     counted exactly when it is recorded, and a refused request is never counted.
     """
 
-    subject: str  # the practitioner (token `sub`)
-    window: str  # the UTC hour, e.g. 2026-11-27T10
-    limit: int
-    expires_at: int  # epoch seconds: DynamoDB TTL removes spent windows
+    subject: str  # `<org>#<sub>`: the practitioner of one organisation
+    times: tuple[float, ...]  # the searches still in the window, this one last
+    expected_version: int  # the version read (0: the window must not exist yet)
+    expires_at: int  # epoch seconds: DynamoDB TTL removes a window once it is empty
 
 
 class OpenTransfer(OutModel):

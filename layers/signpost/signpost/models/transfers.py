@@ -33,6 +33,7 @@ class TransferStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # by the sending organisation, or because it closed the record
 
 
 OPEN_STATUSES = frozenset({TransferStatus.REQUESTED, TransferStatus.ACKNOWLEDGED})
@@ -75,7 +76,7 @@ class DeclineRequest(StrictModel):
 
 
 class NoFields(StrictModel):
-    """acknowledge / accept take no fields (an empty body or `{}`)."""
+    """acknowledge / accept / withdraw take no fields (an empty body or `{}`)."""
 
 
 class Transfer(BaseModel):
@@ -97,8 +98,9 @@ class Transfer(BaseModel):
     acknowledged_at: dt.datetime | None = None
     decided_at: dt.datetime | None = None
     decline_reason: DeclineReason | None = None
+    withdrawn_at: dt.datetime | None = None
     version: int = 1
-    expires_at: int | None = None  # set once decided: DynamoDB TTL after retention
+    expires_at: int | None = None  # set once decided or withdrawn: DynamoDB TTL after retention
 
     @property
     def is_open(self) -> bool:
@@ -151,6 +153,7 @@ class TransferView(OutModel):
     acknowledged_at: dt.datetime | None = None
     decided_at: dt.datetime | None = None
     decline_reason: DeclineReason | None = None
+    withdrawn_at: dt.datetime | None = None
 
 
 class TransferPage(OutModel):
