@@ -148,6 +148,7 @@ DESIGN_LOAD = Load(
         "POST /v1/transfers/{transfer_id}/acknowledge": 150,
         "POST /v1/transfers/{transfer_id}/accept": 120,
         "POST /v1/transfers/{transfer_id}/decline": 30,
+        "POST /v1/transfers/{transfer_id}/withdraw": 10,
         "GET /v1/notifications": 15_000,
         "POST /v1/notifications/{notification_id}/read": 5_000,
         "GET /v1/organisations/{code}": 500,

@@ -396,6 +396,11 @@ class Endpoints:
                     "transfers",
                     make_event("POST", f"/v1/transfers/{transfer_id}/{action}", body, caller=HACKNEY),
                 )
+            self.measure(
+                "POST /v1/transfers/{transfer_id}/withdraw",
+                "transfers",
+                make_event("POST", f"/v1/transfers/{self.new_transfer()}/withdraw", caller=CAMDEN),
+            )
             listed = self.measure(
                 "GET /v1/notifications", "inbox", make_event("GET", "/v1/notifications", caller=HACKNEY)
             )
