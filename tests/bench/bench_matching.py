@@ -1,19 +1,18 @@
-"""Matching benchmark (issue 5), in memory: no DynamoDB, no KMS.
+"""Matching benchmark, in memory (no DynamoDB, no KMS), on several worlds at scale.
 
-    python tests/bench/bench_matching.py [--children 500000] [--queries 20000] [--never 1000]
+    python tests/bench/bench_matching.py [--children 500000] [--queries 20000] [--never 5000]
 
-1. Builds a seeded synthetic population of children (see matching_population.py)
-   and every record's blocking keys, held in an in-memory key -> children index
-   (what the blind-index GSI holds, minus the HMAC).
-2. Part B, blocking at scale: block sizes, and how many candidates each search
-   reads (the union of its keys' blocks), p50/p99/max.
-3. Part A, matching quality: corrupted searches for enrolled children (error types
-   in the stated proportions) and searches for never-enrolled children, decided by
-   the matcher over the candidates blocking found. Prints the rates per error type.
-
-``--calibrate`` also prints m/u estimates per field level (m from corrupted searches
-against the true record, u from random pairs) to refresh MatchConfig's defaults.
-The last line of output is one JSON object with all figures.
+1. Builds a seeded synthetic population of children (matching_population.py) and
+   enrols the FEBRL data sets 1-3's originals beside it (matching_worlds.py); every
+   record's blocking keys go into an in-memory key -> children index (what the blind
+   indexes hold, minus the HMAC).
+2. Blocking at scale: block sizes, and how many candidates each search reads (the
+   union of its keys' blocks), p50/p99/max.
+3. Matching quality per world: ``synthetic`` (the project's corruption mix),
+   ``febrl1``-``febrl3`` (FEBRL's duplicates searching for its originals),
+   ``real_world`` (surname changes, moves, middle names...) and ``twins_siblings``;
+   each with searches for never-enrolled children. Prints the rates per error type
+   and per world, checks them against the targets, and ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -25,12 +24,13 @@ import random
 import resource
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching_population import (
+    Evaluation,
     InMemoryIndex,
     InMemorySearcher,
     NamePools,
@@ -44,83 +44,155 @@ from matching_population import (
     never_enrolled_queries,
     percentile,
     summarise_counts,
+    valid_nhs_number,
 )
-from signpost.matching import DEFAULT, MatchIdentity, record_blocking_keys, score
+from matching_worlds import FEBRL_SETS, febrl_world, real_world_queries, twin_sibling_queries
+from signpost.matching import DEFAULT, MatchConfig, record_blocking_keys
+
+# What every world must reach (rates; "max" figures are ceilings).
+TARGETS = {
+    "correct_match_rate": ("min", 0.86),
+    "match_or_possible_rate": ("min", 0.98),
+    "wrong_child_match_rate": ("max", 0.001),
+    "never_enrolled_match_rate": ("max", 0.004),
+    "never_enrolled_possible_rate": ("max", 0.01),
+    "twin_or_sibling_matched_to_other": ("max", 0),
+    "candidates_p99": ("max", 50),
+}
+SUMMARY_COLUMNS = (
+    ("searches", "enrolled_searches", "{:>8}"),
+    ("match", "correct_match_rate", "{:>8.4f}"),
+    ("found", "match_or_possible_rate", "{:>8.4f}"),
+    ("wrong", "wrong_child_match_rate", "{:>8.4f}"),
+    ("never", "never_enrolled_searches", "{:>7}"),
+    ("nev m", "never_enrolled_match_rate", "{:>8.4f}"),
+    ("nev p", "never_enrolled_possible_rate", "{:>8.4f}"),
+    ("twin/sib", "twin_or_sibling_matched_to_other", "{:>9}"),
+    ("blocked", "blocking_recall", "{:>8.4f}"),
+    ("c p50", "candidates_p50", "{:>6}"),
+    ("c p99", "candidates_p99", "{:>6}"),
+)
 
 
 def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def calibrate(population: list[MatchIdentity], queries: list[Query], seed: int, pairs: int = 200_000) -> None:
-    """Print m and u estimates per field level."""
-    rng = random.Random(seed)
-    m_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    u_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    enrolled = [q for q in queries if q.truth is not None]
-    for q in enrolled:
-        assert q.truth is not None
-        for name, level in score(q.identity, population[q.truth]).fields.items():
-            m_counts[name][level] += 1
-    for _ in range(pairs):
-        q = rng.choice(enrolled)
-        other = rng.randrange(len(population))
-        if other == q.truth:
+def world_figures(evaluation: Evaluation, unsearchable: int = 0) -> dict[str, object]:
+    summary = evaluation.summary()
+    keep = set(TARGETS) | {c[1] for c in SUMMARY_COLUMNS} | {"possible_match_rate"}
+    figures = {k: v for k, v in summary.items() if k in keep}
+    figures["unsearchable"] = unsearchable
+    figures["by_kind"] = {kind: tally.as_dict() for kind, tally in sorted(evaluation.by_kind.items())}
+    return figures
+
+
+def misses(figures: dict[str, object]) -> list[str]:
+    """The targets a world does not reach (never-enrolled rates only where there were such searches)."""
+    failed = []
+    for name, (sense, bound) in TARGETS.items():
+        value = figures[name]
+        assert isinstance(value, int | float)
+        if name.startswith("never_enrolled") and not figures["never_enrolled_searches"]:
             continue
-        for name, level in score(q.identity, population[other]).fields.items():
-            u_counts[name][level] += 1
-    print("\nCalibration: level, m = P(level|same child), u = P(level|different), log2(m/u)")
-    for name in ("given", "family", "date_of_birth", "postcode", "sex", "name_order", "name_source"):
-        m_total = sum(v for k, v in m_counts[name].items() if k != "missing") or 1
-        u_total = sum(v for k, v in u_counts[name].items() if k != "missing") or 1
-        print(f"  {name}")
-        for level in sorted(set(m_counts[name]) | set(u_counts[name])):
-            if level == "missing":
-                continue
-            m = m_counts[name][level] / m_total
-            u = u_counts[name][level] / u_total
-            weight = f"{(m / u):.3g}" if u else "inf"
-            print(f"    {level:<20} m={m:.5f}  u={u:.6f}  m/u={weight}")
+        if (sense == "min" and value < bound) or (sense == "max" and value > bound):
+            failed.append(f"{name} {value} ({sense} {bound})")
+    return failed
+
+
+def print_kinds(name: str, evaluation: Evaluation) -> None:
+    print(f"\n{name}")
+    print(f"  {'kind':<28}{'n':>7}{'match':>9}{'m|poss':>9}{'wrong':>8}{'any m':>8}{'poss':>8}{'blocked':>9}")
+    for kind in sorted(evaluation.by_kind):
+        t = evaluation.by_kind[kind].as_dict()
+        print(
+            f"  {kind:<28}{t['searches']:>7}{t['correct_match']:>9.4f}{t['match_or_possible']:>9.4f}"
+            f"{t['wrong_child_match']:>8.4f}{t['any_match']:>8.4f}{t['possible_match']:>8.4f}"
+            f"{t['blocking_recall']:>9.4f}"
+        )
+
+
+def print_summary(worlds: dict[str, dict[str, object]]) -> None:
+    print("\nPer world (enrolled searches: match / found = match or possible / wrong-child match;")
+    print("never-enrolled searches: match / possible; twin or sibling matched to the other; candidates read)")
+    header = f"  {'world':<16}" + "".join(
+        f"{title:>{len(fmt.format(0))}}" for title, _, fmt in SUMMARY_COLUMNS
+    )
+    print(header)
+    for name, figures in worlds.items():
+        cells = (
+            fmt.format(figures[key]) if key in figures else f"{'-':>{len(fmt.format(0))}}"
+            for _, key, fmt in SUMMARY_COLUMNS
+        )
+        print(f"  {name:<16}" + "".join(cells))
+
+
+def nhs_for_febrl(nhs_taken: set[str]) -> object:
+    def nhs_for(seed: int) -> str | None:
+        rng = random.Random(seed)
+        if rng.random() >= 0.7:
+            return None
+        number = valid_nhs_number(rng)
+        while number in nhs_taken:
+            number = valid_nhs_number(rng)
+        nhs_taken.add(number)
+        return number
+
+    return nhs_for
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--children", type=int, default=500_000)
-    parser.add_argument("--queries", type=int, default=20_000, help="corrupted searches of enrolled children")
+    parser.add_argument("--children", type=int, default=500_000, help="synthetic children enrolled")
+    parser.add_argument("--queries", type=int, default=20_000, help="corrupted searches (synthetic world)")
+    parser.add_argument("--real-world", type=int, default=10_000, help="searches of the real-world world")
     parser.add_argument(
-        "--never", type=int, default=5_000, help="searches for never-enrolled children (0.1%% of 5,000 is 5)"
+        "--twins", type=int, default=4_000, help="searches for a child with a twin or sibling"
     )
+    parser.add_argument("--never", type=int, default=5_000, help="never-enrolled searches (synthetic world)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--surname-tail",
-        type=float,
-        default=PopulationSpec().surname_tail_share,
-        help="share of households with a surname outside Faker's 500 commonest (0 = Faker en_GB only)",
-    )
-    parser.add_argument("--calibrate", action="store_true")
-    parser.add_argument("--show-failures", type=int, default=0, help="print this many misses")
+    parser.add_argument("--worlds", default="", help="comma-separated subset of worlds to run")
+    parser.add_argument("--config", type=Path, help="a configuration JSON (e.g. trained on another world)")
+    parser.add_argument("--population-size", type=int, help="move the thresholds to this register size")
+    parser.add_argument("--show-failures", type=int, default=0, help="print this many misses per world")
     parser.add_argument("--show-kind", default="", help="only print misses of this kind")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    config = DEFAULT if args.config is None else MatchConfig.model_validate_json(args.config.read_text())
+    if args.population_size:
+        config = config.for_population(args.population_size)
+    chosen = set(filter(None, args.worlds.split(",")))
 
-    log(f"name pools (Faker en_GB, seed {args.seed})")
+    def wanted(world: str) -> bool:
+        return not chosen or world in chosen
+
+    log(f"name pools (Faker en_GB, seed {args.seed}); population: {args.children:,} children")
     pools = NamePools.build(args.seed)
-    log(f"population: {args.children:,} children")
     nhs_taken: set[str] = set()
-    spec = PopulationSpec(surname_tail_share=args.surname_tail)
+    spec = PopulationSpec()
     population = generate_population(args.children, args.seed, pools, spec, nhs_taken=nhs_taken)
-    never_children = generate_population(args.never, args.seed + 1, pools, spec, nhs_taken=nhs_taken)
+    synthetic_count = len(population)
+    never_children = generate_population(args.never * 2, args.seed + 1, pools, spec, nhs_taken=nhs_taken)
+
+    febrl = {}
+    for number in FEBRL_SETS:
+        if wanted(f"febrl{number}"):
+            febrl[f"febrl{number}"] = febrl_world(
+                number,
+                population,
+                nhs_for_febrl(nhs_taken),
+                args.seed + 10 + number,  # type: ignore[arg-type]
+            )
 
     log("record blocking keys -> in-memory index")
     index = InMemoryIndex()
     keys_per_record: list[int] = []
-    largest_by_prefix: Counter[str] = Counter()
     t0 = time.perf_counter()
     for i, child in enumerate(population):
         keys = record_blocking_keys(child)
@@ -131,96 +203,99 @@ def main(argv: list[str] | None = None) -> int:
     index_seconds = time.perf_counter() - t0
     gc.collect()
     block_sizes = sorted(index.block_sizes())
-    # Which key families make the biggest blocks (sampled on the largest few hundred keys).
-    for i in range(0, len(population), max(1, len(population) // 20_000)):
+    largest_by_family: Counter[str] = Counter()
+    for i in range(0, synthetic_count, max(1, synthetic_count // 20_000)):
         for key in record_blocking_keys(population[i]):
-            largest_by_prefix[key.split(":", 1)[0]] = max(
-                largest_by_prefix[key.split(":", 1)[0]], len(index.block(key))
-            )
-    log(
-        f"index: {len(index):,} keys, {index.entries:,} entries, built in {index_seconds:.1f}s; "
-        f"largest block {block_sizes[-1]}, p99 block {percentile(block_sizes, 99)}"
-    )
+            family = key.split(":", 1)[0]
+            largest_by_family[family] = max(largest_by_family[family], len(index.block(key)))
+    log(f"index: {len(index):,} keys, {index.entries:,} entries, built in {index_seconds:.1f}s")
 
-    log(f"queries: {args.queries:,} corrupted searches of enrolled children + {args.never:,} never enrolled")
-    queries = corrupted_queries(population, args.queries, args.seed + 2, pools)
-    never = never_enrolled_queries(never_children, args.seed + 3)
+    queries: dict[str, list[Query]] = {}
+    if wanted("synthetic"):
+        queries["synthetic"] = [
+            *corrupted_queries(population[:synthetic_count], args.queries, args.seed + 2, pools),
+            *never_enrolled_queries(never_children[: args.never], args.seed + 3),
+        ]
+    for name, world in febrl.items():
+        queries[name] = world.queries
+    if wanted("real_world"):
+        queries["real_world"] = [
+            *real_world_queries(population, args.real_world, args.seed + 4, pools, limit=synthetic_count),
+            *never_enrolled_queries(never_children[args.never :], args.seed + 5),
+        ]
+    if wanted("twins_siblings"):
+        queries["twins_siblings"] = twin_sibling_queries(
+            population, args.twins, args.seed + 6, pools, limit=synthetic_count
+        )
+
+    searcher = InMemorySearcher(population, index, config)
+    evaluations: dict[str, Evaluation] = {}
+    all_candidates: list[int] = []
+    for name, world_queries in queries.items():
+        log(f"searching {name}: {len(world_queries):,} searches")
+        keep = args.show_failures if not args.show_kind else 10**9
+        evaluations[name] = evaluate(searcher, world_queries, keep_failures=keep)
+        all_candidates += evaluations[name].candidates
+
+    worlds = {
+        name: world_figures(evaluation, febrl[name].unsearchable if name in febrl else 0)
+        for name, evaluation in evaluations.items()
+    }
+    sharing = name_sharing(population[:synthetic_count])
     collisions = exact_name_dob_collisions(population, never_children)
-    sharing = name_sharing(population)
 
-    log("searching")
-    evaluation = evaluate(
-        InMemorySearcher(population, index),
-        [*queries, *never],
-        progress=lambda n: log(f"  {n:,} searches"),
-        keep_failures=args.show_failures if not args.show_kind else 10**9,
+    print("Blocking at scale")
+    print(
+        f"  children enrolled             {len(population):,} "
+        f"({synthetic_count:,} synthetic + FEBRL originals)"
     )
-    summary = evaluation.summary()
-
-    print("\nPart B - blocking at scale")
-    print(f"  children                      {len(population):,}")
     print(f"  record keys per child         {summarise_counts(keys_per_record)}")
     print(f"  distinct keys / entries       {len(index):,} / {index.entries:,}")
     print(f"  largest block / p99 block     {block_sizes[-1]} / {percentile(block_sizes, 99)}")
-    print(f"  largest block by key family   {dict(largest_by_prefix.most_common())} (sampled)")
+    print(f"  largest block by key family   {dict(largest_by_family.most_common())} (sampled)")
     print(
-        f"  keys per search               p50 {summary['keys_per_search_p50']}, "
-        f"p99 {summary['keys_per_search_p99']}, max {summary['keys_per_search_max']}"
-    )
-    print(
-        f"  candidates read per search    p50 {summary['candidates_p50']}, p99 {summary['candidates_p99']}, "
-        f"max {summary['candidates_max']}"
-    )
-
-    print("\nPart A - matching quality (in-memory blocking + score + classify)")
-    header = (
-        f"  {'kind':<16}{'n':>7}{'match':>9}{'m|poss':>9}{'wrong':>8}{'any m':>8}{'poss':>8}{'blocked':>9}"
-    )
-    print(header)
-    for kind in sorted(evaluation.by_kind):
-        t = evaluation.by_kind[kind].as_dict()
-        print(
-            f"  {kind:<16}{t['searches']:>7}{t['correct_match']:>9.4f}{t['match_or_possible']:>9.4f}"
-            f"{t['wrong_child_match']:>8.4f}{t['any_match']:>8.4f}{t['possible_match']:>8.4f}"
-            f"{t['blocking_recall']:>9.4f}"
-        )
-    print(
-        f"  never-enrolled children sharing first name, surname and DOB with an enrolled child: "
-        f"{collisions} of {len(never_children)}"
+        f"  candidates read per search    p50 {percentile(all_candidates, 50)}, "
+        f"p99 {percentile(all_candidates, 99)}, max {max(all_candidates, default=0)}"
     )
     print(
-        f"  chance two children share a first name {sharing['first_name']:.5f}, "
-        f"a surname {sharing['surname']:.5f} (what drives false matches)"
+        f"  chance two children share a first name {sharing['first_name']:.5f}, a surname "
+        f"{sharing['surname']:.5f}; never-enrolled sharing first name, surname and DOB with an enrolled "
+        f"child: {collisions} of {len(never_children)}"
     )
-    for query, outcome, named, levels in evaluation.failures:
-        if args.show_kind and query.kind != args.show_kind:
-            continue
-        truth = population[query.truth] if query.truth is not None else None
-        print(f"\n  MISS {query.kind}: {outcome} {named}\n    query  {query.identity}\n    truth  {truth}")
-        for line in levels[:4]:
-            print(f"    {line}")
-
-    if args.calibrate:
-        calibrate(population, queries, args.seed + 4)
+    for name, evaluation in evaluations.items():
+        print_kinds(name, evaluation)
+        for query, outcome, named, levels in evaluation.failures:
+            if args.show_kind and query.kind != args.show_kind:
+                continue
+            truth = population[query.truth] if query.truth is not None else None
+            print(
+                f"\n  MISS {query.kind}: {outcome} {named}\n    query  {query.identity}\n    truth  {truth}"
+            )
+            for line in levels[:4]:
+                print(f"    {line}")
+    print_summary(worlds)
+    failed = {name: misses(figures) for name, figures in worlds.items()}
+    for name, problems in failed.items():
+        print(f"  {name:<16} {'targets met' if not problems else 'MISSED: ' + '; '.join(problems)}")
 
     figures = {
         "children": len(population),
+        "synthetic_children": synthetic_count,
         "seed": args.seed,
-        "surname_tail_share": args.surname_tail,
-        **summary,
-        "never_enrolled_exact_name_dob_collisions": collisions,
-        "p_share_first_name": round(sharing["first_name"], 5),
-        "p_share_surname": round(sharing["surname"], 5),
+        "worlds": {name: {k: v for k, v in w.items() if k != "by_kind"} for name, w in worlds.items()},
+        "targets_met": not any(failed.values()),
+        "candidates_p50": percentile(all_candidates, 50),
+        "candidates_p99": percentile(all_candidates, 99),
+        "candidates_max": max(all_candidates, default=0),
         "record_keys_per_child_mean": round(sum(keys_per_record) / len(keys_per_record), 2),
-        "record_keys_per_child_max": max(keys_per_record),
-        "index_distinct_keys": len(index),
-        "index_entries": index.entries,
         "largest_block": block_sizes[-1],
         "p99_block": percentile(block_sizes, 99),
-        "match_threshold": DEFAULT.match_threshold,
-        "possible_threshold": DEFAULT.possible_threshold,
-        "ambiguity_margin": DEFAULT.ambiguity_margin,
-        "by_kind": {kind: tally.as_dict() for kind, tally in sorted(evaluation.by_kind.items())},
+        "config": str(args.config or "packaged"),
+        "trained_on": getattr(config, "provenance", {}).get("world", "hand-set"),
+        "population_size_for_thresholds": getattr(config, "population_size", None),
+        "match_threshold": config.match_threshold,
+        "possible_threshold": config.possible_threshold,
+        "corroborated_threshold": getattr(config, "corroborated_threshold", None),
         "peak_rss_mb": peak_rss_mb(),
         "seconds": round(time.perf_counter() - started, 1),
     }

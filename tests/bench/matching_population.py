@@ -43,6 +43,8 @@ from typing import Protocol
 from faker import Faker
 from faker.providers.person.en_GB import Provider as PersonProvider
 from signpost.matching import (
+    DEFAULT,
+    MatchConfig,
     MatchIdentity,
     Name,
     decide,
@@ -566,11 +568,14 @@ class Query:
     identity: MatchIdentity
     truth: int | None  # index of the enrolled child searched for; None for a never-enrolled child
     errors: tuple[str, ...]
+    sibling: int | None = None  # an enrolled twin or sibling of the child searched for
 
     @property
     def kind(self) -> str:
         if self.truth is None:
             return "never_enrolled"
+        if self.sibling is not None:
+            return self.errors[0]  # "twin" or "sibling"
         if len(self.errors) > 1:
             return "two_errors"
         return self.errors[0] if self.errors else "exact"
@@ -682,14 +687,17 @@ class InMemoryIndex:
 class InMemorySearcher:
     """Blocking through an :class:`InMemoryIndex`, then the matcher's decision: no AWS at all."""
 
-    def __init__(self, population: Sequence[MatchIdentity], index: InMemoryIndex) -> None:
+    def __init__(
+        self, population: Sequence[MatchIdentity], index: InMemoryIndex, config: MatchConfig = DEFAULT
+    ) -> None:
         self.population = population
         self.index = index
+        self.config = config
 
     def search(self, query: MatchIdentity, truth: int | None) -> SearchResult:
         keys = search_blocking_keys(query)
         candidate_ids = self.index.candidates(keys)
-        decision = decide(query, [self.population[i] for i in candidate_ids])
+        decision = decide(query, [self.population[i] for i in candidate_ids], self.config)
         return SearchResult(
             outcome=decision.outcome,
             named=tuple(candidate_ids[i] for i in decision.ranked),
@@ -717,6 +725,7 @@ class KindTally:
     any_match: int = 0
     any_possible: int = 0
     blocked_in: int = 0
+    sibling_match: int = 0  # matched the searched-for child's twin or sibling
 
     def as_dict(self) -> dict[str, float]:
         n = max(self.searches, 1)
@@ -728,6 +737,7 @@ class KindTally:
             "any_match": round(self.any_match / n, 4),
             "possible_match": round(self.any_possible / n, 4),
             "blocking_recall": round(self.blocked_in / n, 4),
+            "sibling_match": self.sibling_match,
         }
 
 
@@ -760,6 +770,7 @@ class Evaluation:
             "possible_match_rate": round(enrolled.any_possible / n, 4),
             "wrong_child_match_rate": round(enrolled.wrong_match / n, 4),
             "blocking_recall": round(enrolled.blocked_in / n, 4),
+            "twin_or_sibling_matched_to_other": enrolled.sibling_match,
             "never_enrolled_match_rate": round(never.any_match / m, 4),
             "never_enrolled_possible_rate": round(never.any_possible / m, 4),
             "candidates_p50": percentile(self.candidates, 50),
@@ -798,6 +809,7 @@ def evaluate(
                 correct = found.named[0] == query.truth
                 tally.correct_match += correct
                 tally.wrong_match += not correct
+                tally.sibling_match += query.sibling is not None and found.named[0] == query.sibling
             elif found.outcome == "possible_match" and query.truth in found.named:
                 tally.correct_possible += 1
         missed = not correct if query.truth is not None else found.outcome == "match"

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from signpost import wiring
 from signpost.dal import clients
 from signpost.errors import BadRequest
+from signpost.matching.key_scheme import KEY_SCHEME_VERSION
 from signpost.models.domain import BlockEntry, Changes
 
 from infrastructure.local.aws import LocalAws
@@ -93,7 +94,7 @@ def test_register_writes_ciphertext_blind_indexes_and_audit_together(aws):
         i["pk"]["S"].removeprefix("BLOCK#") for i in records if child_id in i and i["sk"]["S"] == "BLOCK"
     }
     assert holding, "the child is written in its blocks"
-    assert holding == {b["S"] for b in record["blocks"]["M"]["1"]["L"]}
+    assert holding == {b["S"] for b in record["blocks"]["M"][str(KEY_SCHEME_VERSION)]["L"]}
     audit = _items(aws, "AuditTable")
     assert [(a["pk"]["S"], a["action"]["S"]) for a in audit] == [(f"CHILD#{child_id}", "register")]
 

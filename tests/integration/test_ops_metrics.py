@@ -39,7 +39,14 @@ def test_each_search_counts_by_outcome_and_organisation_type(
     body = {**CHILD, "categories": ["child_in_need"], "review_by": review_by}
     assert invoke("records", make_event("POST", "/v1/children", body, caller=CAMDEN)).status == 201
     invoke("search", make_event("POST", "/v1/searches", {**CHILD, "reason": "referral"}, caller=HACKNEY))
-    police = {**CHILD, "given_names": "Someone", "reason": "police_enquiry", "case_reference": "X-1"}
+    # Another child: a rare family name and a birthday both shared would be a possible match.
+    police = {
+        **CHILD,
+        "given_names": "Someone",
+        "date_of_birth": "2009-01-15",
+        "reason": "police_enquiry",
+        "case_reference": "X-1",
+    }
     invoke("search", make_event("POST", "/v1/searches", police, caller=POLICE))
     docs = emf(capsys.readouterr().out, "Searches")
     assert [(d["outcome"], d["org_type"], d["Searches"]) for d in docs] == [

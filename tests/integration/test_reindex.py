@@ -13,7 +13,7 @@ import pytest
 from signpost import admin, wiring
 from signpost.dal import clients
 from signpost.matching import ranked_search_keys, record_blocking_keys
-from signpost.matching.key_scheme import SCHEMES, KeyScheme
+from signpost.matching.key_scheme import KEY_SCHEME_VERSION, SCHEMES, KeyScheme
 from signpost.matching.types import MatchIdentity
 from signpost.settings import reset_settings
 
@@ -57,14 +57,15 @@ def _v2_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
     return tuple(k + "#" for k in ranked_search_keys(identity))
 
 
-# A changed scheme: every key is made differently (as a new key family or new nickname data would
-# make some of them), so no version-1 block can serve a version-2 search.
-V2 = KeyScheme(version=2, record_keys=_v2_record_keys, search_keys=_v2_search_keys)
+# The version written today and a changed scheme after it: every key is made differently (as a new
+# key family or new nickname data would make some of them), so no OLD block can serve a NEW search.
+OLD, NEW = KEY_SCHEME_VERSION, KEY_SCHEME_VERSION + 1
+V2 = KeyScheme(version=NEW, record_keys=_v2_record_keys, search_keys=_v2_search_keys)
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAws]:
-    monkeypatch.setitem(SCHEMES, 2, V2)
+    monkeypatch.setitem(SCHEMES, NEW, V2)
     with LocalAws() as local:
         wiring.reset_services()
         with strict_dynamodb(clients.dynamodb()):
@@ -141,57 +142,57 @@ def test_reindex_to_a_new_key_scheme_finds_every_child_and_after_the_drop_only_t
     _close(long_closed_id)
     wiring.services().now = lambda: now
 
-    # The migration starts: new blocks are written with version 2, searches read both.
-    _versions(monkeypatch, write=2, read="1,2")
+    # The migration starts: new blocks are written with the new version, searches read both.
+    _versions(monkeypatch, write=NEW, read=f"{OLD},{NEW}")
     during_id = _register(DURING)
-    assert _versions_held(_records(aws)[during_id]) == {"2"}
+    assert _versions_held(_records(aws)[during_id]) == {str(NEW)}
     for i, child in enumerate(CHILDREN):
         assert _found(child) == [ids[i]]
     assert _found(DURING) == [during_id]
 
     # Interrupted after the first page, then resumed from its checkpoint.
-    code, first = _admin("reindex", "--to", "2", "--page-size", "5", "--max-records", "1")
+    code, first = _admin("reindex", "--to", str(NEW), "--page-size", "5", "--max-records", "1")
     assert code == 0
     assert "complete" not in first
-    code, rest = _admin("reindex", "--to", "2", "--page-size", "5")
+    code, rest = _admin("reindex", "--to", str(NEW), "--page-size", "5")
     assert code == 0
     assert rest.strip().splitlines()[-1].endswith("complete")
     records = _records(aws)
     for child_id in [*ids.values(), closed_id]:
-        assert _versions_held(records[child_id]) == {"1", "2"}, child_id
-    assert _versions_held(records[long_closed_id]) == {"1"}  # no longer findable: no new blocks
+        assert _versions_held(records[child_id]) == {str(OLD), str(NEW)}, child_id
+    assert _versions_held(records[long_closed_id]) == {str(OLD)}  # no longer findable: no new blocks
     # Idempotent: a second run finds everything done.
-    code, again = _admin("reindex", "--to", "2")
+    code, again = _admin("reindex", "--to", str(NEW))
     last = again.strip().splitlines()[-1]
     assert " 0 changed" in last
     assert _records(aws) == records
 
-    # Searches read version 2 only: every child is still found.
-    _versions(monkeypatch, write=2, read="2")
+    # Searches read the new version only: every child is still found.
+    _versions(monkeypatch, write=NEW, read=str(NEW))
     for i, child in enumerate(CHILDREN):
         assert _found(child) == [ids[i]], child["given_names"]
     assert _found(CLOSED) == [closed_id]
     assert _found(DURING) == [during_id]
 
-    # Dropping a version still read is refused; then version 1 goes.
-    _versions(monkeypatch, write=2, read="1,2")
-    code, refused = _admin("reindex", "--drop", "1")
+    # Dropping a version still read is refused; then the old one goes.
+    _versions(monkeypatch, write=NEW, read=f"{OLD},{NEW}")
+    code, refused = _admin("reindex", "--drop", str(OLD))
     assert code == 2
     assert "refused" in refused
-    _versions(monkeypatch, write=2, read="2")
-    code, dropped = _admin("reindex", "--drop", "1")
+    _versions(monkeypatch, write=NEW, read=str(NEW))
+    code, dropped = _admin("reindex", "--drop", str(OLD))
     assert code == 0
     assert dropped.strip().splitlines()[-1].endswith("complete")
     records = _records(aws)
     listed = {b["S"] for r in records.values() for ids_ in r["blocks"]["M"].values() for b in ids_["L"]}
-    assert {v for r in records.values() for v in _versions_held(r)} == {"2"}
+    assert {v for r in records.values() for v in _versions_held(r)} == {str(NEW)}
     for block, holders in _block_entries(aws).items():
         assert not holders or block in listed, "an entry outside every record's list"
     for i, child in enumerate(CHILDREN):
         assert _found(child) == [ids[i]]
 
-    # Found only through the new keys: reading version 1 alone finds no one.
-    _versions(monkeypatch, write=2, read="1")
+    # Found only through the new keys: reading the old version alone finds no one.
+    _versions(monkeypatch, write=NEW, read=str(OLD))
     for child in [*CHILDREN, CLOSED, DURING]:
         assert _found(child) == []
 
@@ -206,6 +207,6 @@ def test_reindex_refuses_an_unknown_version_or_one_not_yet_written(aws, monkeypa
     code, out = _admin("reindex", "--to", "9")
     assert code == 2
     assert "unknown" in out
-    code, out = _admin("reindex", "--to", "2")  # still writing version 1
+    code, out = _admin("reindex", "--to", str(NEW))  # still writing OLD
     assert code == 2
-    assert "BLIND_INDEX_WRITE_VERSION=2" in out
+    assert f"BLIND_INDEX_WRITE_VERSION={NEW}" in out

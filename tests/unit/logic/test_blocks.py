@@ -9,7 +9,7 @@ from signpost.errors import BadRequest, Conflict
 from signpost.logic import records
 from signpost.logic.identity import SearchBlock
 from signpost.logic.lookup import choose_candidates
-from signpost.matching.key_scheme import MAX_RECORD_KEYS
+from signpost.matching.key_scheme import KEY_SCHEME_VERSION, MAX_RECORD_KEYS
 from signpost.models.children import RegisterRequest, UpdateRequest
 from signpost.models.domain import BlockEntry, Changes, closed_entry
 
@@ -80,8 +80,8 @@ def test_a_correction_removes_an_older_versions_blocks_while_the_transaction_has
     store.commit(changes)
     records.update_child(services, CAMDEN, child_id, UpdateRequest.model_validate({"family_name": "Byrne"}))
     corrected = store.records.children[child_id]
-    assert set(corrected.blocks) == {"1"}
-    assert store.records.blocks_of(child_id) == set(corrected.blocks["1"])
+    assert set(corrected.blocks) == {str(KEY_SCHEME_VERSION)}
+    assert store.records.blocks_of(child_id) == set(corrected.blocks[str(KEY_SCHEME_VERSION)])
     assert max(store.transaction_sizes) <= 2 * MAX_RECORD_KEYS + 8
 
 

@@ -6,6 +6,7 @@ import pytest
 from signpost.errors import BadRequest, Conflict, Forbidden, NotFound
 from signpost.logic import records
 from signpost.logic.idempotency import idempotency_request
+from signpost.matching.key_scheme import KEY_SCHEME_VERSION
 from signpost.models.children import CloseRequest, RegisterRequest, UpdateRequest
 
 from tests.unit.logic.conftest import (
@@ -126,7 +127,7 @@ def test_identity_correction_moves_the_blind_indexes(env):
     assert view.family_name == "Okafor"
     after = store.records.blocks_of(child_id)
     assert after != before
-    assert after == set(store.records.children[child_id].blocks["1"])
+    assert after == set(store.records.children[child_id].blocks[str(KEY_SCHEME_VERSION)])
     assert store.records.children[child_id].version == 2
 
 

@@ -29,12 +29,11 @@ from tests.unit.logic.conftest import AMELIA, CAMDEN, ROYAL_FREE, register_body,
 from tests.unit.logic.fakes import make_services
 
 # Per scheme version: the data files' SHA-256 (text, LF line ends).
-DATA_CHECKSUMS = {
-    1: {
-        "nicknames_us_en.csv": "6560d72da8af864817993d868edb413ced4b32b6a9b239f4605f79384a1bf316",
-        "nicknames_en_gb.csv": "68422657c9f6c68babde2f7e769bfd7fcf8547ec9f9ae82086e518db2a66c39c",
-    },
+_NICKNAMES_1 = {
+    "nicknames_us_en.csv": "6560d72da8af864817993d868edb413ced4b32b6a9b239f4605f79384a1bf316",
+    "nicknames_en_gb.csv": "68422657c9f6c68babde2f7e769bfd7fcf8547ec9f9ae82086e518db2a66c39c",
 }
+DATA_CHECKSUMS = {1: _NICKNAMES_1, 2: _NICKNAMES_1}
 # Metaphone codes (jellyfish, through normalise.phonetic) of a fixed word list.
 PHONETIC_CODES = {
     "oliver": "OLFR",
@@ -93,7 +92,10 @@ FIXED = [
     MatchIdentity("Muhammad", "Khan", dt.date(2019, 7, 4), "male", None, None),
 ]
 # Per scheme version: SHA-256 of the record keys, search keys and identity guard key of FIXED.
-KEYS_DIGEST = {1: "9b3a940873fa721adee9cfd1a8fe2b55cb99a2c4bb70e931efa63c91cd393441"}
+KEYS_DIGEST = {
+    1: "9b3a940873fa721adee9cfd1a8fe2b55cb99a2c4bb70e931efa63c91cd393441",
+    2: "e91e8f217818ee0c375cbc5b5abb71615efa5a4abec252a090af4b0f82c2248e",  # + ym, di, nm families
+}
 
 
 def test_nickname_data_checksums_pin_the_key_scheme() -> None:
@@ -112,14 +114,25 @@ def test_normalisation_of_fixed_names_pins_the_key_scheme() -> None:
     assert {raw: normalise_name(raw) for raw in NORMALISED} == NORMALISED
 
 
-def test_keys_of_fixed_identities_pin_the_key_scheme() -> None:
-    scheme = key_scheme(KEY_SCHEME_VERSION)
+def _keys_digest(version: int) -> str:
+    scheme = key_scheme(version)
     keys = [
         [list(scheme.ranked_record_keys(i)), list(scheme.ranked_search_keys(i)), scheme.identity_guard_key(i)]
         for i in FIXED
     ]
-    digest = hashlib.sha256(json.dumps(keys).encode()).hexdigest()
-    assert digest == KEYS_DIGEST[KEY_SCHEME_VERSION], "blocking keys changed: bump KEY_SCHEME_VERSION"
+    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()
+
+
+def test_keys_of_fixed_identities_pin_the_key_scheme() -> None:
+    assert _keys_digest(KEY_SCHEME_VERSION) == KEYS_DIGEST[KEY_SCHEME_VERSION], (
+        "blocking keys changed: bump KEY_SCHEME_VERSION"
+    )
+
+
+def test_every_registered_older_version_still_makes_the_keys_it_made() -> None:
+    # Records indexed under an older version are found through it until the re-index is done.
+    for version in SCHEMES:
+        assert _keys_digest(version) == KEYS_DIGEST[version], version
 
 
 def test_the_written_version_is_registered_and_labels_its_keys() -> None:
@@ -153,7 +166,10 @@ def test_every_blind_index_carries_the_scheme_version() -> None:
     # The NHS number's uniqueness guard is the one exception: one value per NHS number for good.
     versioned = [k for k in recorder.inputs if not k.startswith("guard:nhs:")]
     assert versioned
-    assert all(k.startswith(f"v{KEY_SCHEME_VERSION}|") for k in versioned), versioned[:3]
+    # Searches read every registered version; what is written carries the current one.
+    labels = tuple(f"v{version}|" for version in SCHEMES)
+    assert all(k.startswith(labels) for k in versioned), versioned[:3]
+    assert any(k.startswith(f"v{KEY_SCHEME_VERSION}|") for k in versioned)
 
 
 def test_record_keys_are_capped_and_every_alias_keeps_keys_of_its_own() -> None:
@@ -182,7 +198,8 @@ def test_a_new_version_is_written_while_every_registered_version_is_read(monkeyp
     monkeypatch.setitem(SCHEMES, KEY_SCHEME_VERSION + 1, key_scheme(KEY_SCHEME_VERSION))
     newer = Settings(BLIND_INDEX_WRITE_VERSION=KEY_SCHEME_VERSION + 1)
     assert write_version(newer) == KEY_SCHEME_VERSION + 1
-    assert read_versions(newer) == (KEY_SCHEME_VERSION, KEY_SCHEME_VERSION + 1)
+    assert read_versions(newer) == tuple(sorted(SCHEMES))  # every registered version, the new one too
+    assert read_versions(newer)[-2:] == (KEY_SCHEME_VERSION, KEY_SCHEME_VERSION + 1)
     only_new = Settings(BLIND_INDEX_WRITE_VERSION=KEY_SCHEME_VERSION + 1, BLIND_INDEX_READ_VERSIONS=" 2 ,2")
     assert read_versions(only_new) == (2,)
     assert write_version(Settings()) == KEY_SCHEME_VERSION

@@ -102,3 +102,20 @@ def test_score_fields_are_known_levels(a: MatchIdentity, b: MatchIdentity) -> No
     for field, levels in FIELD_LEVELS.items():
         assert s.fields[field] in (*levels, MISSING)
     assert s.nhs in {"agree", "disagree", "missing"}
+
+
+@settings(max_examples=200)
+@given(identities, names)
+def test_a_twin_whose_given_name_disagrees_is_never_a_match_without_an_nhs_number(
+    identity: MatchIdentity, other_given: str
+) -> None:
+    twin = MatchIdentity(
+        given_names=other_given,
+        family_name=identity.family_name,
+        date_of_birth=identity.date_of_birth,
+        sex=identity.sex,
+        postcode=identity.postcode,
+    )
+    s = score(twin, identity)
+    if s.fields["given"] == "disagree":
+        assert classify([s]).outcome != "match"

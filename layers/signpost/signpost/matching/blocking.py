@@ -17,10 +17,18 @@ key                             made of                                 still fi
                                 swapped                                 one name is wrong too
 ``ci:<code>|<initial>|md:``     one name's code + the other's initial   a digit of the year is wrong (also
                                 + day and month                         with a typo in one name)
+``ym:<code>|<initial>|<y-m>``   one name's code + the other's initial   the day is mistyped (digits
+                                + year and month                        transposed) and the other name
+                                                                        misspelt beyond its sound
 ``nn:<code>+<code>|y:<year>``   both names' codes + birth year          the day or month is mistyped
 ``pd:<postcode>|<dob>``         postcode + full DOB                     both names are wrong
 ``pn:<postcode>|<code>``        postcode + one name's code              the DOB and the other name are
                                                                         wrong
+``di:<dob>|<initial>``          full DOB + the family name's initial    the given name is missing or
+                                                                        wrong, the family name misspelt
+                                                                        and the postcode wrong
+``nm:<first>|<family>``         first given name + family name, as      the DOB and the postcode are both
+                                written (normalised)                    wrong
 ==============================  ======================================  ==================================
 
 Nicknames: the first given name also stands for the formal names it may be short
@@ -98,7 +106,11 @@ def _initials(words: Iterable[str]) -> list[str]:
 
 
 def _md(d: dt.date) -> str:
-    return f"{d.month:02d}-{d.day:02d}"
+    return f"md:{d.month:02d}-{d.day:02d}"
+
+
+def _ym(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
 
 
 def _code_initial_keys(
@@ -106,12 +118,14 @@ def _code_initial_keys(
     initials_b: Iterable[str],
     codes_b: Iterable[str],
     initials_a: Iterable[str],
-    md: str,
+    date_part: str,
+    *,
+    family: str = "ci",
 ) -> list[str]:
     """One name's code with the other name's initial, both ways round."""
     initials_b, initials_a = list(initials_b), list(initials_a)
-    keys = [f"ci:{code}|{initial}|md:{md}" for code in codes_a for initial in initials_b]
-    keys += [f"ci:{code}|{initial}|md:{md}" for code in codes_b for initial in initials_a]
+    keys = [f"{family}:{code}|{initial}|{date_part}" for code in codes_a for initial in initials_b]
+    keys += [f"{family}:{code}|{initial}|{date_part}" for code in codes_b for initial in initials_a]
     return keys
 
 
@@ -131,7 +145,26 @@ def _record_name_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
         _initials(parts.family_words),
         _md(dob),
     )
+    # Year and month: the whole names only (a part of a surname or a nickname with a wrong day and the
+    # other name misspelt is three errors at once), which keeps a record's keys few.
+    keys += _code_initial_keys(
+        _codes([parts.family_whole]),
+        _initials([parts.first]),
+        _codes([parts.first]),
+        _initials([parts.family_whole]),
+        _ym(dob),
+        family="ym",
+    )
     keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in family_codes]
+    return keys
+
+
+def _name_only_keys(parts: _NameKeyParts, dob: dt.date) -> list[str]:
+    """Keys for the searches whose other fields are all wrong: DOB + family initial, and the names alone
+    (least specific: read last)."""
+    keys = [f"di:{dob.isoformat()}|{initial}" for initial in _initials([parts.family_whole])]
+    if parts.first and parts.family_whole:
+        keys.append(f"nm:{parts.first}|{parts.family_whole}")
     return keys
 
 
@@ -156,6 +189,7 @@ def record_blocking_keys(identity: MatchIdentity) -> frozenset[str]:
     for given_raw, family_raw in names:
         parts = _NameKeyParts.of(given_raw, family_raw)
         keys.update(_record_name_keys(parts, dob))
+        keys.update(_name_only_keys(parts, dob))
         if postcode:
             keys.update(_postcode_name_keys(postcode, parts))
     return frozenset(keys)
@@ -193,9 +227,18 @@ def ranked_search_keys(identity: MatchIdentity) -> tuple[str, ...]:
         )
         if swapped is not None:
             keys += _code_initial_keys(whole_code, _initials([parts.first]), [], [], _md(swapped))
+        keys += _code_initial_keys(
+            whole_code,
+            _initials([parts.first]),
+            first_code,
+            _initials([parts.family_whole]),
+            _ym(dob),
+            family="ym",
+        )
         keys += [f"nn:{_pair(g, f)}|y:{dob.year:04d}" for g in _codes(parts.first_forms) for f in whole_code]
     if postcode:
         keys += _postcode_name_keys(postcode, parts)
+    keys += _name_only_keys(parts, dob)
     return tuple(_unique(keys))
 
 

@@ -125,12 +125,21 @@ def _digits(d: dt.date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
+def _adjacent_transposition(a: str, b: str) -> bool:
+    """Two equal-length strings that differ only by two neighbouring characters swapped."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
 def compare_dates(q: dt.date, c: dt.date) -> str:
-    """exact / day_month_swapped / year_digit / year_off_by_one / one_digit (day or month) / disagree."""
+    """exact / day_month_swapped / transposed (two neighbouring digits swapped: 12 for 21) /
+    year_digit / year_off_by_one / one_digit (day or month) / disagree."""
     if q == c:
         return "exact"
     if q.year == c.year and q.day == c.month and q.month == c.day:
         return "day_month_swapped"
+    if _adjacent_transposition(_digits(q), _digits(c)):
+        return "transposed"
     if q.month == c.month and q.day == c.day:
         if sum(a != b for a, b in zip(f"{q.year:04d}", f"{c.year:04d}", strict=True)) == 1:
             return "year_digit"
@@ -143,12 +152,15 @@ def compare_dates(q: dt.date, c: dt.date) -> str:
 
 
 def compare_postcodes(q: str | None, c: str | None) -> str:
-    """exact / district (same outward code) / disagree / missing."""
+    """exact / one_slip (one character wrong, added, dropped, or two swapped) / district (same
+    outward code) / disagree / missing."""
     qc, cc = postcode_compact(q), postcode_compact(c)
     if qc is None or cc is None:
         return MISSING
     if qc == cc:
         return "exact"
+    if OSA.distance(qc, cc, score_cutoff=1) <= 1:
+        return "one_slip"
     if postcode_outward(qc) == postcode_outward(cc):
         return "district"
     return "disagree"

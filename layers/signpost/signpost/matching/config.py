@@ -3,10 +3,18 @@
 Weights follow Fellegi-Sunter: each field comparison falls into one level, and
 the level adds log2(m / u) to the candidate's score, where
 m = P(level | same child) and u = P(level | different children).
-The defaults were calibrated on the synthetic population of
-``tests/bench/bench_matching.py`` (``--calibrate`` prints fresh estimates) and then
-rounded; thresholds were tuned on the same benchmark. A deployment overrides them
-through the environment (see :func:`load_match_config`), never by editing code.
+m and u are learned from data, not set by hand: ``make train-matching``
+(``scripts/train_matching.py``) estimates u from random pairs and m by
+expectation-maximisation over candidate pairs, chooses the thresholds from those
+weights and the enrolled population size, and writes ``data/match_config.json``,
+which is the default configuration. A deployment overrides it through the
+environment (see :func:`load_match_config`), never by editing code.
+
+Thresholds grow with the register: a search compares one child against N enrolled
+ones, so the prior odds that a given candidate is the child are about 1/N, and the
+weight needed for the same confidence grows by log2(N): one bit per doubling.
+``population_size`` is the N the thresholds are set for; MATCH_POPULATION_SIZE moves
+them to another N (:meth:`MatchConfig.for_population`).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -22,8 +31,16 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 GIVEN_LEVELS = ("exact", "fuzzy", "phonetic", "nickname", "middle", "disagree")
 MIDDLE_LEVELS = ("agree", "disagree")
 FAMILY_LEVELS = ("exact", "part", "fuzzy", "phonetic", "disagree")
-DOB_LEVELS = ("exact", "day_month_swapped", "year_digit", "year_off_by_one", "one_digit", "disagree")
-POSTCODE_LEVELS = ("exact", "district", "disagree")
+DOB_LEVELS = (
+    "exact",
+    "day_month_swapped",
+    "transposed",
+    "year_digit",
+    "year_off_by_one",
+    "one_digit",
+    "disagree",
+)
+POSTCODE_LEVELS = ("exact", "one_slip", "district", "disagree")
 SEX_LEVELS = ("agree", "disagree")
 # A field that is absent on either side is at level "missing" and adds nothing.
 MISSING = "missing"
@@ -36,6 +53,9 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
     "postcode": POSTCODE_LEVELS,
     "sex": SEX_LEVELS,
 }
+# Fields whose exact agreement on a value says how common that value is (name frequency).
+FREQUENCY_FIELDS = ("given", "family")
+_PACKAGED = "match_config.json"
 
 
 class LevelProbability(BaseModel):
@@ -49,24 +69,38 @@ class LevelProbability(BaseModel):
         return math.log2(self.m / self.u)
 
 
-def _levels(**pairs: tuple[float, float]) -> dict[str, LevelProbability]:
-    return {level: LevelProbability(m=m, u=u) for level, (m, u) in pairs.items()}
-
-
 class MatchConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Decision thresholds, in log2 likelihood-ratio units.
-    match_threshold: float = 25.5
-    possible_threshold: float = 18.0
+    # Decision thresholds, in log2 likelihood-ratio units, for `population_size` enrolled children.
+    match_threshold: float
+    possible_threshold: float
+    population_size: int = Field(default=500_000, ge=1)
     # The best candidate is a `match` only if it beats the runner-up (when that one
     # clears possible_threshold) by this much; otherwise both are `possible_match`.
     ambiguity_margin: float = 5.0
     max_possible: int = Field(default=3, ge=1)
+    # A candidate under possible_threshold is still a `possible_match` when two independent
+    # fields agree exactly (INDEPENDENT_PAIRS) and its weight reaches this (None: never).
+    corroborated_threshold: float | None = None
+    # The pairs of fields that count as corroboration: fields that vary independently between
+    # children (family name and postcode are no such pair: siblings share both).
+    corroborating_pairs: tuple[tuple[str, str], ...] = (
+        ("date_of_birth", "postcode"),
+        ("family", "date_of_birth"),
+    )
     # The Jaro-Winkler similarity from which two names count as the same, misspelt.
     jaro_winkler_threshold: float = Field(default=0.92, gt=0, le=1)
+    # How far an exact name agreement's weight follows the name's frequency (0: not at all,
+    # 1: log2(m / frequency) in place of log2(m / u)); see signpost.matching.frequency.
+    name_frequency_adjustment: float = Field(default=1.0, ge=0, le=1)
+    # Names rarer than this count as this common (Splink's minimum u for term frequencies): the
+    # table cannot vouch for a rarer name, which may be common in one community or a variant
+    # spelling of a common one, so no single name agreement weighs more than log2(m / floor).
+    name_frequency_floor: float = Field(default=1e-4, gt=0, le=1)
 
-    # NHS number: equality is decisive, a different number a strong negative.
+    # NHS number: equality is decisive, a different number a strong negative. Searches rarely
+    # carry one, so these are set, not learned.
     nhs_agree_weight: float = 30.0
     nhs_disagree_weight: float = -20.0
     # Given and family names entered the other way round.
@@ -75,59 +109,15 @@ class MatchConfig(BaseModel):
     # name disagrees is never a `match` unless the NHS number agrees.
     require_given_name_for_match: bool = True
 
-    # m: from corrupted searches of enrolled children against their records; u: from
-    # random pairs of children. Levels the synthetic searches never produce (sex
-    # disagreeing, a day or month digit wrong, a name entirely different) get a small
-    # m rather than none, so they stay possible in real data. Postcodes: the synthetic
-    # ones are spread uniformly, so u is set for real, clustered addresses instead.
-    given: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            exact=(0.71, 0.00176),
-            fuzzy=(0.18, 0.00154),
-            phonetic=(0.02, 0.00153),
-            nickname=(0.09, 0.0015),
-            middle=(0.01, 0.001),
-            disagree=(0.01, 0.993),
-        )
-    )
-    middle_names: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            agree=(0.95, 0.003),
-            disagree=(0.05, 0.997),
-        )
-    )
-    family: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            exact=(0.70, 0.00069),
-            part=(0.12, 0.00025),
-            fuzzy=(0.17, 0.00123),
-            phonetic=(0.01, 0.00135),
-            disagree=(0.01, 0.996),
-        )
-    )
-    date_of_birth: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            exact=(0.75, 0.0001225),
-            day_month_swapped=(0.12, 0.0000425),
-            year_digit=(0.12, 0.001135),
-            year_off_by_one=(0.005, 0.0002),
-            one_digit=(0.01, 0.0021),
-            disagree=(0.01, 0.996),
-        )
-    )
-    postcode: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            exact=(0.79, 0.001),
-            district=(0.06, 0.005),
-            disagree=(0.15, 0.994),
-        )
-    )
-    sex: dict[str, LevelProbability] = Field(
-        default_factory=lambda: _levels(
-            agree=(0.99, 0.5),
-            disagree=(0.01, 0.5),
-        )
-    )
+    # m and u per level of each field (learned: see the module docstring).
+    given: dict[str, LevelProbability]
+    middle_names: dict[str, LevelProbability]
+    family: dict[str, LevelProbability]
+    date_of_birth: dict[str, LevelProbability]
+    postcode: dict[str, LevelProbability]
+    sex: dict[str, LevelProbability]
+    # How the numbers were made (command, seeds, data): informational.
+    provenance: dict[str, Any] = Field(default_factory=dict)
 
     _weights: dict[tuple[str, str], float] = PrivateAttr(default_factory=dict)
 
@@ -144,6 +134,11 @@ class MatchConfig(BaseModel):
                 )
         if self.possible_threshold > self.match_threshold:
             raise ValueError("possible_threshold must not exceed match_threshold")
+        if self.corroborated_threshold is not None and self.corroborated_threshold > self.possible_threshold:
+            raise ValueError("corroborated_threshold must not exceed possible_threshold")
+        for pair in self.corroborating_pairs:
+            if not set(pair) <= set(FIELD_LEVELS) or len(set(pair)) != 2:
+                raise ValueError(f"corroborating_pairs: {pair} is not two different fields")
         return self
 
     def model_post_init(self, _context: Any, /) -> None:
@@ -158,8 +153,34 @@ class MatchConfig(BaseModel):
             return 0.0
         return self._weights[(field_name, level)]
 
+    def exact_name_weight(self, field_name: str, frequency: float) -> float:
+        """An exact name agreement's weight, given the share of children with that name."""
+        level = getattr(self, field_name)["exact"]
+        frequency = max(frequency, self.name_frequency_floor)
+        adjustment = self.name_frequency_adjustment * math.log2(level.u / frequency)
+        return self._weights[(field_name, "exact")] + adjustment
 
-DEFAULT = MatchConfig()
+    def for_population(self, size: int) -> MatchConfig:
+        """The same weights with every threshold moved to a register of ``size`` children."""
+        shift = math.log2(size / self.population_size)
+        update: dict[str, Any] = {
+            "population_size": size,
+            "match_threshold": self.match_threshold + shift,
+            "possible_threshold": self.possible_threshold + shift,
+        }
+        if self.corroborated_threshold is not None:
+            update["corroborated_threshold"] = self.corroborated_threshold + shift
+        return MatchConfig.model_validate({**self.model_dump(), **update})
+
+
+def packaged_config_data() -> dict[str, Any]:
+    """The configuration ``make train-matching`` wrote (data/match_config.json)."""
+    raw = resources.files("signpost.matching").joinpath("data", _PACKAGED).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+DEFAULT = MatchConfig.model_validate(packaged_config_data())
 
 # Environment variables for the thresholds operators most often tune; the whole
 # configuration (levels too) can be given as JSON in MATCH_CONFIG_JSON.
@@ -170,16 +191,26 @@ ENV_OVERRIDES = {
     "MAX_POSSIBLE_MATCHES": "max_possible",
     "MATCH_NHS_AGREE_WEIGHT": "nhs_agree_weight",
     "MATCH_NHS_DISAGREE_WEIGHT": "nhs_disagree_weight",
+    "MATCH_CORROBORATED_THRESHOLD": "corroborated_threshold",
+    "MATCH_NAME_FREQUENCY_ADJUSTMENT": "name_frequency_adjustment",
 }
 
 
 def load_match_config(env: Mapping[str, str] | None = None) -> MatchConfig:
-    """The default configuration with any overrides from the environment applied (validated)."""
+    """The packaged configuration with any overrides from the environment applied (validated).
+
+    Order: MATCH_CONFIG_JSON (any fields), then MATCH_POPULATION_SIZE (moves the thresholds to
+    that register size), then the single-threshold variables (which win)."""
     source = os.environ if env is None else env
     data: dict[str, Any] = DEFAULT.model_dump()
     raw_json = source.get("MATCH_CONFIG_JSON", "").strip()
     if raw_json:
         data.update(json.loads(raw_json))
+    config = MatchConfig.model_validate(data)
+    population = source.get("MATCH_POPULATION_SIZE", "").strip()
+    if population:
+        config = config.for_population(int(population))
+    data = config.model_dump()
     for variable, field_name in ENV_OVERRIDES.items():
         value = source.get(variable, "").strip()
         if value:

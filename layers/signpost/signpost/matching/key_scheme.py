@@ -42,7 +42,7 @@ from signpost.matching.types import MatchIdentity
 
 # The version of the scheme new keys are written with. Bump it with any change to what a key is
 # made of (a key family added or changed, normalisation, nickname data, phonetic codes).
-KEY_SCHEME_VERSION = 1
+KEY_SCHEME_VERSION = 2
 
 # Keys per record and version. The primary name's first PRIMARY_KEYS keys always; then the
 # primary name's other keys and each alias's keys in turn, one at a time, most useful first.
@@ -50,7 +50,10 @@ MAX_RECORD_KEYS = 32
 PRIMARY_KEYS = 16
 
 # Most specific key families first; a family this list does not know comes after all of them.
-FAMILY_ORDER = ("nhs", "pd", "nd", "pn", "ci", "nn")
+FAMILY_ORDER = ("nhs", "pd", "nd", "pn", "ci", "ym", "nn", "di", "nm")
+# Version 1's key families; version 2 added ym (year and month), di (DOB + family initial) and
+# nm (both whole names) and changed none of these, so version 1 is version 2 without the new ones.
+V1_FAMILIES = frozenset({"nhs", "pd", "nd", "pn", "ci", "nn"})
 
 
 def _family_rank(key: str) -> tuple[int, str]:
@@ -119,8 +122,17 @@ class KeyScheme:
         return f"idguard:{given}|{family}|{identity.date_of_birth.isoformat()}"
 
 
+def _only(families: frozenset[str], keys: Iterable[str]) -> list[str]:
+    return [k for k in keys if k.split(":", 1)[0] in families]
+
+
 SCHEMES: dict[int, KeyScheme] = {
-    1: KeyScheme(version=1, record_keys=record_blocking_keys, search_keys=ranked_search_keys),
+    1: KeyScheme(
+        version=1,
+        record_keys=lambda identity: _only(V1_FAMILIES, record_blocking_keys(identity)),
+        search_keys=lambda identity: _only(V1_FAMILIES, ranked_search_keys(identity)),
+    ),
+    2: KeyScheme(version=2, record_keys=record_blocking_keys, search_keys=ranked_search_keys),
 }
 
 

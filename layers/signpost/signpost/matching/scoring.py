@@ -16,6 +16,7 @@ from signpost.matching.compare import (
     compare_sex,
 )
 from signpost.matching.config import DEFAULT, MISSING, MatchConfig
+from signpost.matching.frequency import name_frequencies
 from signpost.matching.types import Decision, MatchIdentity, MatchScore
 
 
@@ -36,13 +37,30 @@ class PreparedIdentity:
         return cls(identity=identity, names=tuple(names))
 
 
+def _given_weight(level: str, q: PreparedName, c: PreparedName, config: MatchConfig) -> float:
+    if level != "exact" or not config.name_frequency_adjustment:
+        return config.weight("given", level)
+    name = q.first if q.first == c.first else q.compact
+    return config.exact_name_weight("given", name_frequencies().of_given(name))
+
+
+def _family_weight(level: str, q: PreparedName, config: MatchConfig) -> float:
+    if level != "exact" or not config.name_frequency_adjustment:
+        return config.weight("family", level)
+    return config.exact_name_weight("family", name_frequencies().of_family(q.compact))
+
+
 def _name_fields(
     query: PreparedIdentity, candidate: PreparedIdentity, config: MatchConfig
 ) -> tuple[float, dict[str, str]]:
-    """The best reading of the names: as given or swapped, against the primary name or an alias."""
+    """The best reading of the names: as given or swapped, against the primary name or an alias.
+
+    The reading is chosen on the given and family names alone; the middle names are then
+    compared in that reading (as given only), so a disagreeing middle name cannot make an
+    unlikely reading win."""
     jw = config.jaro_winkler_threshold
     q_given, q_family = query.names[0]
-    best: tuple[float, dict[str, str]] | None = None
+    best: tuple[float, str, PreparedName, PreparedName, dict[str, str]] | None = None
     for source, (c_given, c_family) in enumerate(candidate.names):
         readings = (
             ("as_given", q_given, q_family, 0.0),
@@ -51,26 +69,24 @@ def _name_fields(
         for order, given, family, adjustment in readings:
             given_level = compare_given(given, c_given, jw)
             family_level = compare_family(family, c_family, jw)
-            middle_level = compare_middle(given, c_given, jw) if order == "as_given" else MISSING
             weight = (
-                config.weight("given", given_level)
-                + config.weight("middle_names", middle_level)
-                + config.weight("family", family_level)
+                _given_weight(given_level, given, c_given, config)
+                + _family_weight(family_level, family, config)
                 + adjustment
             )
             if best is None or weight > best[0]:
-                best = (
-                    weight,
-                    {
-                        "given": given_level,
-                        "middle_names": middle_level,
-                        "family": family_level,
-                        "name_order": order,
-                        "name_source": "primary" if source == 0 else "alias",
-                    },
-                )
+                levels = {
+                    "given": given_level,
+                    "family": family_level,
+                    "name_order": order,
+                    "name_source": "primary" if source == 0 else "alias",
+                }
+                best = (weight, order, given, c_given, levels)
     assert best is not None  # a candidate always has its primary name
-    return best
+    weight, order, given, c_given, levels = best
+    middle_level = compare_middle(given, c_given, jw) if order == "as_given" else MISSING
+    levels["middle_names"] = middle_level
+    return weight + config.weight("middle_names", middle_level), levels
 
 
 def score_prepared(
@@ -106,6 +122,21 @@ def _may_be_match(s: MatchScore, config: MatchConfig) -> bool:
     return not (config.require_given_name_for_match and s.fields.get("given") == "disagree")
 
 
+def corroborated(s: MatchScore, config: MatchConfig) -> bool:
+    """Two independent fields agree exactly (config.corroborating_pairs: date of birth and postcode,
+    family name and date of birth)."""
+    return any(
+        s.fields.get(a) == "exact" and s.fields.get(b) == "exact" for a, b in config.corroborating_pairs
+    )
+
+
+def _plausible(s: MatchScore, config: MatchConfig) -> bool:
+    if s.weight >= config.possible_threshold or s.nhs == "agree":
+        return True
+    floor = config.corroborated_threshold
+    return floor is not None and s.weight >= floor and s.nhs != "disagree" and corroborated(s, config)
+
+
 def classify(scores: Sequence[MatchScore], config: MatchConfig = DEFAULT) -> Decision:
     """Map candidate scores to one outcome.
 
@@ -114,18 +145,21 @@ def classify(scores: Sequence[MatchScore], config: MatchConfig = DEFAULT) -> Dec
       no other candidate above possible_threshold comes within ambiguity_margin of it.
       Candidates whose NHS number agrees rank above all others.
     - `possible_match`: otherwise, up to max_possible candidates above possible_threshold
-      (or with an agreeing NHS number).
+      (or with an agreeing NHS number, or above corroborated_threshold with two independent
+      fields in exact agreement).
     - `no_match`: nothing clears possible_threshold.
     """
     order = sorted(range(len(scores)), key=lambda i: (scores[i].nhs != "agree", -scores[i].weight, i))
     # An agreeing NHS number always keeps a candidate in view, whatever else disagrees.
-    plausible = [
-        i for i in order if scores[i].weight >= config.possible_threshold or scores[i].nhs == "agree"
-    ]
+    plausible = [i for i in order if _plausible(scores[i], config)]
     if not plausible:
         return Decision("no_match", (), tuple(scores))
     best = plausible[0]
-    runner_up = plausible[1] if len(plausible) > 1 else None
+    # Only a candidate that is plausible on its weight (not merely corroborated) can make the best ambiguous.
+    contenders = [
+        i for i in plausible[1:] if scores[i].weight >= config.possible_threshold or scores[i].nhs == "agree"
+    ]
+    runner_up = contenders[0] if contenders else None
     if _may_be_match(scores[best], config):
         best_score = scores[best]
         if runner_up is None:
