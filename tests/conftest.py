@@ -3,7 +3,8 @@
 - ``local_aws`` (per test): moto with the stack's tables, KMS keys and topic, the
   demo directory seeded and the environment of DESIGN.md set (~0.15 s).
 - ``local_stack`` (per module): the API over HTTP on 127.0.0.1 (gateway emulator,
-  authorizer and handlers in-process) with its own in-memory AWS.
+  authorizer and handlers in-process) with its own in-memory AWS; every response to
+  ``local_stack.request`` is validated against the OpenAPI document it serves.
 - ``log_capture`` (per test): a copy of everything written to stdout/stderr/logging.
 
 moto's state is process-wide, so a test uses ``local_aws`` or ``local_stack``, not both
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from infrastructure.local.aws import LocalAws
+from tests.support.conformance import Conformance
 from tests.support.logcapture import LogCapture
 from tests.support.stack import LocalStack, running_stack
 
@@ -48,10 +50,24 @@ def local_aws() -> Iterator[LocalAws]:
         yield aws
 
 
+# One validator for the session, built from the document the first stack serves.
+_CONFORMANCE: list[Conformance] = []
+
+
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStack]:
+    """Every response a test gets through ``local_stack.request`` is validated against the served
+    OpenAPI document (tests/support/conformance.py): one that does not conform fails that test."""
     with running_stack() as stack:
+        if not _CONFORMANCE:
+            _CONFORMANCE.append(Conformance(stack.served_document()))
+        stack.conformance = _CONFORMANCE[0]
         yield stack
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _CONFORMANCE:
+        terminalreporter.write_line(_CONFORMANCE[0].summary())
 
 
 @pytest.fixture

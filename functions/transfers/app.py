@@ -10,10 +10,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from signpost.api_doc import operation, reply
 from signpost.authz import Action
 from signpost.dal.transfers import DynamoTransfers
 from signpost.errors import BadRequest
-from signpost.http import current_caller, header, json_doc, json_response, make_resolver, raw_json_body
+from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
 from signpost.logic import transfers
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.transfers import (
@@ -37,8 +38,9 @@ app = make_resolver(
         ("POST", "/v1/transfers/{transfer_id}/withdraw"): Action.MANAGE_RECORDS,
     }
 )
-ChildId = Annotated[str, Path(min_length=1)]
-TransferId = Annotated[str, Path(min_length=1)]
+ChildId = Annotated[str, Path(min_length=1, description="The record's id (opaque)")]
+TransferId = Annotated[str, Path(min_length=1, description="The transfer's id (opaque)")]
+NOT_ADDRESSED = "No such transfer, or not one addressed to the caller's organisation (they answer alike)."
 
 
 def _repository() -> DynamoTransfers:
@@ -69,9 +71,25 @@ def _no_fields() -> None:
 
 @app.post(
     "/v1/children/<child_id>/transfers",
-    summary="Ask another local authority to take responsibility for a child (responsible LA)",
-    responses={201: json_doc(TransferView, "Requested")},
-    tags=["transfers"],
+    **operation(
+        "requestTransfer",
+        "Ask another local authority to take responsibility for a child",
+        tag="transfers",
+        description="The responsible organisation asks; the receiving one gets `transfer_requested` in "
+        "its inbox at once. `acknowledge_by` is the 1st and `decide_by` the 15th working day after the "
+        "request's date in England (weekends and England and Wales bank holidays are not working days). "
+        "A child has at most one open transfer. A retry with the same `Idempotency-Key` and body "
+        "answers the first response again.",
+        ok={201: reply(TransferView, "Requested")},
+        errors={
+            400: "The request is not valid (`errors` says which field), or `to_org` is not an active "
+            "local authority.",
+            404: "No such child, or not a child your organisation is responsible for (they answer alike).",
+            409: "The child already has an open transfer, the record is closed, or the Idempotency-Key "
+            "was used before with a different body.",
+        },
+        idempotent=True,
+    ),
 )
 def request_transfer(child_id: ChildId, body: TransferRequest) -> Response[str]:
     caller = current_caller(app)
@@ -87,15 +105,23 @@ def request_transfer(child_id: ChildId, body: TransferRequest) -> Response[str]:
 
 @app.get(
     "/v1/transfers",
-    summary="The caller's organisation's incoming or outgoing transfers, newest first",
-    responses={200: json_doc(TransferPage, "A page of transfers")},
-    tags=["transfers"],
+    **operation(
+        "listTransfers",
+        "The caller's organisation's incoming or outgoing transfers",
+        tag="transfers",
+        description="Newest first, optionally of one status; follow `next` for the following page.",
+        ok={200: reply(TransferPage, "A page of transfers")},
+    ),
 )
 def list_transfers(
-    direction: Annotated[Direction, Query()] = Direction.INCOMING,
-    status: Annotated[TransferStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    after: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    direction: Annotated[Direction, Query(description="Addressed to the caller, or sent by it")] = (
+        Direction.INCOMING
+    ),
+    status: Annotated[TransferStatus | None, Query(description="Only transfers in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Transfers per page")] = 50,
+    after: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="From `next`: the page after this one")
+    ] = None,
 ) -> Response[str]:
     items, cursor = transfers.list_transfers(
         services(),
@@ -117,9 +143,19 @@ def list_transfers(
 
 @app.post(
     "/v1/transfers/<transfer_id>/acknowledge",
-    summary="Acknowledge a transfer (receiving LA)",
-    responses={200: json_doc(TransferView, "The transfer")},
-    tags=["transfers"],
+    **operation(
+        "acknowledgeTransfer",
+        "Acknowledge a transfer",
+        tag="transfers",
+        description="The receiving organisation confirms it has seen the request; this stops the "
+        "`acknowledge_by` clock. Takes no fields (no body, or `{}`). Sent again for a transfer already "
+        "acknowledged, it answers the first response again (200).",
+        ok={200: reply(TransferView, "The transfer")},
+        errors={
+            404: NOT_ADDRESSED,
+            409: "The transfer is already decided (accepted, declined or withdrawn).",
+        },
+    ),
 )
 def acknowledge(transfer_id: TransferId) -> Response[str]:
     _no_fields()
@@ -130,9 +166,19 @@ def acknowledge(transfer_id: TransferId) -> Response[str]:
 
 @app.post(
     "/v1/transfers/<transfer_id>/accept",
-    summary="Accept a transfer: the receiving LA becomes responsible for the record",
-    responses={200: json_doc(TransferView, "The transfer")},
-    tags=["transfers"],
+    **operation(
+        "acceptTransfer",
+        "Accept a transfer: the receiving organisation becomes responsible",
+        tag="transfers",
+        description="The record moves in one transaction with its audit entry and the notice to the "
+        "sending organisation, which from then on gets 404 for the child. Takes no fields (no body, or "
+        "`{}`). Sent again for a transfer already accepted, it answers the first response again (200).",
+        ok={200: reply(TransferView, "The transfer")},
+        errors={
+            404: NOT_ADDRESSED,
+            409: "The transfer is already decided (accepted, declined or withdrawn).",
+        },
+    ),
 )
 def accept(transfer_id: TransferId) -> Response[str]:
     _no_fields()
@@ -143,9 +189,19 @@ def accept(transfer_id: TransferId) -> Response[str]:
 
 @app.post(
     "/v1/transfers/<transfer_id>/decline",
-    summary="Decline a transfer (receiving LA)",
-    responses={200: json_doc(TransferView, "The transfer")},
-    tags=["transfers"],
+    **operation(
+        "declineTransfer",
+        "Decline a transfer",
+        tag="transfers",
+        description="The receiving organisation declines, giving a reason; the sending organisation "
+        "stays responsible and is told. Sent again for a transfer already declined, it answers the "
+        "first response again (200).",
+        ok={200: reply(TransferView, "The transfer")},
+        errors={
+            404: NOT_ADDRESSED,
+            409: "The transfer is already decided (accepted, declined or withdrawn).",
+        },
+    ),
 )
 def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
     view = transfers.decline(services(), _repository(), current_caller(app), transfer_id, body)
@@ -155,9 +211,20 @@ def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
 
 @app.post(
     "/v1/transfers/<transfer_id>/withdraw",
-    summary="Withdraw an open transfer (sending LA); the receiving LA is told",
-    responses={200: json_doc(TransferView, "The transfer")},
-    tags=["transfers"],
+    **operation(
+        "withdrawTransfer",
+        "Withdraw an open transfer",
+        tag="transfers",
+        description="The sending organisation withdraws a transfer while it is open (closing the record "
+        "withdraws it too); the receiving organisation gets `transfer_withdrawn`. Takes no fields (no "
+        "body, or `{}`). Sent again for a transfer already withdrawn, it answers the first response "
+        "again (200).",
+        ok={200: reply(TransferView, "The transfer, withdrawn")},
+        errors={
+            404: "No such transfer, or not one the caller's organisation sent (they answer alike).",
+            409: "The transfer is already accepted or declined.",
+        },
+    ),
 )
 def withdraw(transfer_id: TransferId) -> Response[str]:
     _no_fields()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import sys
@@ -18,32 +17,18 @@ from infrastructure.local.timings import StackTimings, undelivered_intents
 from infrastructure.local.timings import write as write_timings
 
 
-def _token_command(url: str, org: str, role: str, sub: str) -> str:
-    body = f'{{"org":"{org}","role":"{role}","sub":"{sub}"}}'
-    return (
-        f"curl -s -X POST {url}/dev/token -H 'Content-Type: application/json' -d '{body}'"
-        " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-    )
-
-
-def walkthrough(url: str, today: dt.date) -> str:
-    """Lines a newcomer can paste: a Camden token, a registration, a search from the Royal Free."""
-    review_by = (today + dt.timedelta(days=180)).isoformat()
-    child = '"given_names":"Amelia","family_name":"Example","date_of_birth":"2015-03-14"'
-    json_header = "-H 'Content-Type: application/json'"
-    return f"""
-# 1. a token for a Camden social worker
-TOKEN=$({_token_command(url, "E09000007", "la_practitioner", "camden-sw-1")})
-
-# 2. register a child as Camden
-curl -s -X POST {url}/v1/children -H "Authorization: Bearer $TOKEN" {json_header} \\
-  -d '{{{child},"categories":["child_protection_plan"],"review_by":"{review_by}"}}'
-
-# 3. look the child up from the Royal Free (health)
-HEALTH=$({_token_command(url, "RAL", "health", "rf-nurse-1")})
-curl -s -X POST {url}/v1/searches -H "Authorization: Bearer $HEALTH" {json_header} \\
-  -d '{{{child},"reason":"safeguarding_concern"}}'
-"""
+def startup_lines(url: str, aws_port: int | None) -> list[str]:
+    """What `make local` prints once it serves (README.md shows the same lines; a test compares)."""
+    lines = [
+        f"Signpost local stack on {url}  (Ctrl-C stops it)",
+        "in-memory AWS (moto, eu-west-2) made from template.yaml; demo directory seeded",
+    ]
+    if aws_port is not None:
+        lines.append(
+            f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit"
+        )
+    lines.append(f'try it: README.md "Walk-through with curl", in another terminal (API={url})')
+    return lines
 
 
 def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -68,8 +53,22 @@ def _write_timings(path: Path, timings: StackTimings, aws: LocalAws, stream: Loc
     )
 
 
+def port_from(value: str | None) -> int | None:
+    """PORT as a TCP port number; None if it is not one."""
+    raw = (value or "3000").strip()
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        return None
+    return int(raw)
+
+
 def main() -> int:
-    port = int(os.environ.get("PORT", "3000"))
+    port = port_from(os.environ.get("PORT"))
+    if port is None:
+        print(
+            f"PORT must be a whole number from 1 to 65535, e.g. PORT=8080 (got {os.environ.get('PORT')!r})",
+            file=sys.stderr,
+        )
+        return 2
     # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -90,19 +89,16 @@ def main() -> int:
         except OSError as exc:
             print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT to another", file=sys.stderr)
             return 1
-        tables = ", ".join(aws.tables.values())
         aws_port = int(os.environ.get("LOCAL_AWS_PORT", str(port + 1)))
-        print(f"Signpost local stack on {gateway.url}  (Ctrl-C stops it)", file=sys.stderr)
-        print(f"in-memory AWS (moto, eu-west-2): {tables}; demo directory seeded", file=sys.stderr)
         try:
             admin_aws = serve_aws(aws_port)
-            print(
-                f"operator commands: LOCAL_AWS_PORT={aws_port} .venv/bin/signpost-admin --local verify-audit",
-                file=sys.stderr,
-            )
         except OSError as exc:  # the API still works; only signpost-admin --local does not
             print(f"no AWS endpoint for signpost-admin on port {aws_port} ({exc.strerror})", file=sys.stderr)
-        print(walkthrough(gateway.url, dt.date.today()), file=sys.stderr)
+        print(
+            "\n".join(startup_lines(gateway.url, aws_port if admin_aws else None)),
+            file=sys.stderr,
+            flush=True,
+        )
         gateway.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, at any point
         print("\nstopping", file=sys.stderr)

@@ -6,13 +6,14 @@ match a route of template.yaml, run the REQUEST authorizer (unless the route has
 real-shaped proxy event. Functions run one at a time (one Lambda instance, and
 moto lives in this process), so the server threads share a single lock.
 
-Where it answers for itself, it answers with problem+json and the status codes of
-the template's GatewayResponses (401 for a missing or refused token, 413 over
-10 MB). An unknown route is ``404``: API Gateway's own answer is ``403 Missing
-Authentication Token``, which the template maps to 404. Deliberate differences:
-a known path with another method is ``405`` with ``Allow`` (AWS: the same 404),
-and authorizer results are not cached, so a directory change shows at once (AWS
-caches them per token for the authorizer's ReauthorizeEvery).
+Where it answers for itself, it answers exactly as the template's GatewayResponses
+say - status, headers and problem+json body (401 for a missing or refused token,
+413 over 10 MB, 500 for a function that failed). An unknown route is ``404``: API
+Gateway's own answer is ``403 Missing Authentication Token``, which the template
+maps to 404. Deliberate differences: a known path with another method is ``405``
+with ``Allow`` (AWS: the same 404), and authorizer results are not cached, so a
+directory change shows at once (AWS caches them per token for the authorizer's
+ReauthorizeEvery).
 
 Also served, locally only: ``POST /dev/token`` (a token from the dev issuer).
 """
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
+
+from signpost.errors import problem
 
 from infrastructure.local.aws import LocalAws, issuer_url
 from infrastructure.local.events import HttpRequest, LambdaContext, authorizer_event, method_arn, proxy_event
@@ -55,12 +58,10 @@ class HttpResponse:
     body: bytes = b""
 
 
-def problem_response(status: int, title: str, detail: str | None = None, **extra: Any) -> HttpResponse:
-    payload: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        payload["detail"] = detail
-    payload.update(extra)
-    return HttpResponse(status, [("Content-Type", _PROBLEM)], json.dumps(payload).encode())
+def problem_response(status: int, detail: str | None = None, **extra: Any) -> HttpResponse:
+    """An answer of the emulator's own (RFC 9457, as the handlers' and the template's)."""
+    body = json.dumps(problem(status, detail, **extra), separators=(",", ":")).encode()
+    return HttpResponse(status, [("Content-Type", _PROBLEM)], body)
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
@@ -140,16 +141,15 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         if request.path == TOKEN_PATH:
             if request.method.upper() != "POST":
-                return _with(problem_response(405, "Method Not Allowed"), ("Allow", "POST"))
+                return _with(problem_response(405, "use POST"), ("Allow", "POST"))
             return self._issue_token(request)
         try:
             route, params = self.routes.resolve(request.method, request.path)
         except NoRoute as missing:
             if missing.allowed:
-                return _with(
-                    problem_response(405, "Method Not Allowed"), ("Allow", ", ".join(missing.allowed))
-                )
-            return problem_response(404, "Not Found")
+                allowed = ", ".join(missing.allowed)
+                return _with(problem_response(405, f"this path takes {allowed}"), ("Allow", allowed))
+            return self.gateway_answer("MISSING_AUTHENTICATION_TOKEN")
         authorizer_context: dict[str, Any] | None = None
         if route.authorised:
             decision = self._authorise(route, request, params)
@@ -161,17 +161,20 @@ class Gateway:
             result = self.invoke(route.function, event)
         except Exception as exc:
             self._log_failure(route.function.name, exc)
-            return problem_response(502, "Bad Gateway")
-        return _proxy_response(result) or problem_response(502, "Bad Gateway")
+            return self.gateway_answer("INTEGRATION_FAILURE")
+        return _proxy_response(result) or self.gateway_answer("INTEGRATION_FAILURE")
+
+    def gateway_answer(self, kind: str) -> HttpResponse:
+        """What API Gateway answers for itself, from the template's GatewayResponses."""
+        answer = self.routes.gateway_response(kind)
+        return HttpResponse(answer.status, list(answer.headers.items()), answer.body)
 
     def _authorise(
         self, route: Route, request: HttpRequest, params: dict[str, str]
     ) -> HttpResponse | dict[str, Any]:
-        unauthorised = problem_response(self.routes.gateway_statuses.get("UNAUTHORIZED", 401), "Unauthorized")
+        unauthorised = self.gateway_answer("UNAUTHORIZED")
         if self.routes.authorizer is None:
-            return problem_response(
-                500, "Internal Server Error", "the template declares no default authorizer"
-            )
+            return problem_response(500, "the template declares no default authorizer")
         # With an identity source configured, API Gateway refuses a request lacking it
         # without invoking the authorizer at all.
         present = {name.lower() for name, value in request.headers if value.strip()}
@@ -183,10 +186,10 @@ class Gateway:
         except Exception:  # `raise Exception("Unauthorized")` is the authorizer's way to say 401
             return unauthorised
         verdict = _evaluate(policy, method_arn(request.method, request.path))
-        if verdict is None:
-            return problem_response(500, "Internal Server Error", "malformed authorizer response")
+        if verdict is None:  # a malformed authorizer response
+            return self.gateway_answer("AUTHORIZER_CONFIGURATION_ERROR")
         if not verdict:
-            return problem_response(self.routes.gateway_statuses.get("ACCESS_DENIED", 403), "Forbidden")
+            return self.gateway_answer("ACCESS_DENIED")
         context = dict(policy.get("context") or {})
         context["principalId"] = policy["principalId"]
         context["integrationLatency"] = int((time.monotonic() - started) * 1000)
@@ -196,9 +199,9 @@ class Gateway:
         try:
             body = json.loads(request.body or b"")
         except ValueError:
-            return problem_response(400, "Bad Request", "body must be JSON")
+            return problem_response(400, 'the body must be JSON: {"org": …, "role": …, "sub": …}')
         if not isinstance(body, dict):
-            return problem_response(400, "Bad Request", "body must be a JSON object")
+            return problem_response(400, "the body must be a JSON object")
         errors = [
             {"field": name, "message": "required: a non-empty string"}
             for name in _TOKEN_FIELDS
@@ -206,7 +209,7 @@ class Gateway:
         ]
         errors += [{"field": name, "message": "unknown field"} for name in body if name not in _TOKEN_FIELDS]
         if errors:
-            return problem_response(400, "Bad Request", "invalid token request", errors=errors)
+            return problem_response(400, "invalid token request: see errors", errors=errors)
         # No directory check here: the authorizer refuses a role that doesn't fit its org, at use.
         token = self.aws.tokens.issue_token(body["org"], body["role"], body["sub"])
         return json_response(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
@@ -316,7 +319,7 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
                 self._discard(length)
-                response = problem_response(413, "Content Too Large")
+                response = gateway.gateway_answer("REQUEST_TOO_LARGE")
             else:
                 request = replace(request, body=self.rfile.read(length) if length else None)
                 response = gateway.handle(request)
@@ -339,11 +342,10 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
         def _send(self, response: HttpResponse, request_id: str) -> None:
             self.send_response(response.status)
             names = {k.lower() for k, _ in response.headers}
-            if response.status >= 400:  # API Gateway's own answers carry the template's headers
-                response.headers.extend(
-                    (k, v) for k, v in gateway.routes.gateway_headers.items() if k.lower() not in names
-                )
-                names |= {k.lower() for k in gateway.routes.gateway_headers}
+            if response.status >= 400:  # the emulator's own answers carry the template's headers too
+                defaults = gateway.routes.gateway_response("DEFAULT_4XX").headers
+                response.headers.extend((k, v) for k, v in defaults.items() if k.lower() not in names)
+                names |= {k.lower() for k in defaults}
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
@@ -354,6 +356,13 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:  # noqa: ARG002
+            """http.server's own refusals (an unknown method, a malformed request line) as
+            problem+json too, not its HTML page."""
+            self.close_connection = True
+            detail = "this method is not supported" if code == 501 else "the request could not be read"
+            self._send(problem_response(code, detail), "-")
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silenced: the gateway writes its own structured line per request."""

@@ -79,6 +79,31 @@ def _compile(resource: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("/" + "/".join(parts)), tuple(names)
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One of the template's GatewayResponses: status, static headers and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+# API Gateway's own status for each response type the emulator can meet (used when the template
+# defines neither the type nor its DEFAULT_4XX/5XX).
+_DEFAULT_GATEWAY_STATUS = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "REQUEST_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "AUTHORIZER_FAILURE": 500,
+    "AUTHORIZER_CONFIGURATION_ERROR": 500,
+    "INTEGRATION_FAILURE": 504,
+    "DEFAULT_4XX": 400,
+    "DEFAULT_5XX": 500,
+}
+
+
 class NoRoute(LookupError):
     """No route for this method and path; ``allowed`` lists the methods the path does have."""
 
@@ -93,10 +118,17 @@ class RouteTable:
     functions: dict[str, FunctionSpec]
     authorizer: FunctionSpec | None
     identity_headers: tuple[str, ...] = ("Authorization",)
-    # GatewayResponses of the template: response type → status code
-    gateway_statuses: dict[str, int] = field(default_factory=dict)
-    # Static headers the template's GatewayResponses add to API Gateway's own answers
-    gateway_headers: dict[str, str] = field(default_factory=dict)
+    # GatewayResponses of the template: response type → what API Gateway answers for itself
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
+
+    def gateway_response(self, kind: str) -> GatewayResponse:
+        """The template's answer for a response type; like API Gateway, a type the template does
+        not list falls back to DEFAULT_4XX or DEFAULT_5XX."""
+        if kind in self.gateway_responses:
+            return self.gateway_responses[kind]
+        status = _DEFAULT_GATEWAY_STATUS[kind]
+        fallback = self.gateway_responses.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX")
+        return fallback or GatewayResponse(status, {}, b"")
 
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         method = method.upper()
@@ -156,8 +188,7 @@ def routes_from_template(template: Mapping[str, Any]) -> RouteTable:
         functions=functions,
         authorizer=functions.get(authorizer_id) if authorizer_id else None,
         identity_headers=identity_headers,
-        gateway_statuses=_gateway_statuses(resources),
-        gateway_headers=_gateway_headers(resources),
+        gateway_responses=_gateway_responses(resources),
     )
 
 
@@ -205,24 +236,17 @@ def _function_of(arn: Any) -> str | None:
     return None
 
 
-def _gateway_headers(resources: Mapping[str, Any]) -> dict[str, str]:
-    """The static headers of the DEFAULT_4XX gateway response (values are quoted literals)."""
-    for resource in resources.values():
-        if resource.get("Type") != "AWS::Serverless::Api":
-            continue
-        default = (resource.get("Properties", {}).get("GatewayResponses") or {}).get("DEFAULT_4XX") or {}
-        headers = (default.get("ResponseParameters") or {}).get("Headers") or {}
-        return {k: str(v).strip("'") for k, v in headers.items() if k.lower() != "content-type"}
-    return {}
-
-
-def _gateway_statuses(resources: Mapping[str, Any]) -> dict[str, int]:
-    statuses: dict[str, int] = {}
+def _gateway_responses(resources: Mapping[str, Any]) -> dict[str, GatewayResponse]:
+    """The API's GatewayResponses: header values are quoted literals, the body is the JSON template."""
+    answers: dict[str, GatewayResponse] = {}
     for resource in resources.values():
         if resource.get("Type") != "AWS::Serverless::Api":
             continue
         for kind, response in (resource.get("Properties", {}).get("GatewayResponses") or {}).items():
-            status = _int(response.get("StatusCode"), 0)
-            if status:
-                statuses[kind] = status
-    return statuses
+            status = _int(response.get("StatusCode"), _DEFAULT_GATEWAY_STATUS.get(kind, 0))
+            headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
+            body = (response.get("ResponseTemplates") or {}).get("application/json", "")
+            answers[kind] = GatewayResponse(
+                status, {k: str(v).strip("'") for k, v in headers.items()}, str(body).encode()
+            )
+    return answers

@@ -21,7 +21,12 @@ from tests.support import forge
 
 pytestmark = pytest.mark.api
 
-UNAUTHORIZED = {"type": "about:blank", "title": "Unauthorized", "status": 401}
+UNAUTHORIZED = {
+    "type": "about:blank",
+    "title": "Unauthorized",
+    "status": 401,
+    "detail": "send a valid, unexpired bearer token in the Authorization header",
+}
 TARGETS = [
     ("GET", "/v1/children/any-child", None),
     ("POST", "/v1/searches", {"given_names": "Ann", "family_name": "Lee", "date_of_birth": "2015-01-01"}),
@@ -106,6 +111,7 @@ def _check(response) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 401, response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert response.json() == UNAUTHORIZED  # the same body whatever went wrong
+    assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: f"{t[0]}-{t[1].split('/')[2]}")

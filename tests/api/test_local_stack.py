@@ -17,7 +17,12 @@ from tests.support.stack import LocalStack
 
 pytestmark = pytest.mark.api
 
-UNAUTHORIZED = {"type": "about:blank", "title": "Unauthorized", "status": 401}
+UNAUTHORIZED = {
+    "type": "about:blank",
+    "title": "Unauthorized",
+    "status": 401,
+    "detail": "send a valid, unexpired bearer token in the Authorization header",
+}
 
 
 def is_problem(response: requests.Response, status: int) -> bool:

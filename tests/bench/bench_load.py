@@ -1,6 +1,6 @@
 """make load: a bounded load test of the local stack, as `make local` serves it.
 
-Starts `python -m infrastructure.local` itself on 127.0.0.1 with a port the OS picks,
+Starts `python -m infrastructure.local` itself on 127.0.0.1 on a free port the OS picks,
 registers a population of children over HTTP, then runs LOAD_USERS client threads for
 LOAD_SECONDS with a realistic mix - searches 90% (70% of them for a registered child, the
 rest for nobody), registrations 3%, record reads 3%, transfers 2% (a request, then the
@@ -30,6 +30,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,13 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def free_port() -> int:
+    """A port nobody listens on now (the OS's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Stack:
     """The local stack in its own process, as `make local` runs it."""
 
@@ -81,8 +89,8 @@ class Stack:
         self.timings = Path(tempfile.mkstemp(prefix="signpost-load-", suffix=".json")[1])
         env = {
             **os.environ,
-            "PORT": "0",
-            "LOCAL_AWS_PORT": "0",  # signpost-admin's endpoint: any free port too
+            "PORT": str(free_port()),
+            "LOCAL_AWS_PORT": str(free_port()),  # signpost-admin's endpoint
             "SIGNPOST_LOCAL_TIMINGS": str(self.timings),
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "true",

@@ -211,7 +211,8 @@ def test_records_cannot_be_sealed_before_the_first_branch_key(aws: LocalAws) -> 
     body = {**CHILD, "categories": ["child_in_need"], "review_by": REVIEW_BY}
     resp = invoke("records", make_event("POST", "/v1/children", body, caller=CAMDEN))
     assert resp.status == 503
-    assert resp.json()["title"] == "Service unavailable"
+    assert resp.json()["status"] == 503
+    assert resp.header("Content-Type") == "application/problem+json"
 
 
 def test_the_operator_command_rotates_only_when_due_or_forced(aws: LocalAws) -> None:

@@ -14,6 +14,7 @@ from infrastructure.local.aws import TEMPLATE_PATH, LocalAws
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import attach_all as attach_streams
+from tests.support.conformance import Conformance
 
 
 class _GatewayLog:
@@ -40,6 +41,15 @@ class LocalStack:
         self._log = log
         self._http = requests.Session()
         self._tokens: dict[tuple[str, str, str], str] = {}
+        # When set, every response to `request` is checked against the served OpenAPI document.
+        self.conformance: Conformance | None = None
+
+    def served_document(self) -> dict[str, Any]:
+        """The OpenAPI document as the stack serves it at GET /openapi.json."""
+        response = self._http.get(f"{self.url}/openapi.json", timeout=30)
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
 
     @property
     def url(self) -> str:
@@ -76,7 +86,20 @@ class LocalStack:
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         kwargs.setdefault("timeout", 30)
-        return self._http.request(method, f"{self.url}{path}", json=json, headers=all_headers, **kwargs)
+        response = self._http.request(method, f"{self.url}{path}", json=json, headers=all_headers, **kwargs)
+        if self.conformance is not None:
+            sent = response.request
+            body = sent.body.encode() if isinstance(sent.body, str) else sent.body
+            self.conformance.check(
+                method,
+                str(sent.url),
+                dict(sent.headers),
+                body,
+                response.status_code,
+                dict(response.headers),
+                response.content,
+            )
+        return response
 
     def close(self) -> None:
         self._http.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from signpost.errors import status_phrase
 
 from infrastructure.cfn_yaml import load_template, translate_template
 
@@ -448,20 +449,33 @@ def test_api_auth_and_stage(resources: dict[str, Any]) -> None:
     [
         ("UNAUTHORIZED", 401),
         ("ACCESS_DENIED", 401),
+        ("MISSING_AUTHENTICATION_TOKEN", 404),
+        ("RESOURCE_NOT_FOUND", 404),
+        ("WAF_FILTERED", 403),
         ("THROTTLED", 429),
         ("REQUEST_TOO_LARGE", 413),
+        ("UNSUPPORTED_MEDIA_TYPE", 415),
         ("DEFAULT_4XX", 400),
         ("DEFAULT_5XX", 500),
     ],
 )
 def test_gateway_errors_are_problem_json(resources: dict[str, Any], kind: str, status: int) -> None:
+    """RFC 9457 as the handlers answer: about:blank, the status phrase as title, a detail to act on."""
     response = resources["SignpostApi"]["Properties"]["GatewayResponses"][kind]
     assert int(response["StatusCode"]) == status
-    assert response["ResponseParameters"]["Headers"]["Content-Type"] == "'application/problem+json'"
+    headers = response["ResponseParameters"]["Headers"]
+    assert headers["Content-Type"] == "'application/problem+json'"
     body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert set(body) == {"type", "title", "status", "detail"}
     assert body["type"] == "about:blank"
     assert body["status"] == status
-    assert body["title"]
+    assert body["title"] == status_phrase(status)
+    assert len(body["detail"]) > 10
+    assert ("WWW-Authenticate" in headers) == (status == 401)
+    if status == 401:
+        assert headers["WWW-Authenticate"] == "'Bearer'"
+    if status == 429:
+        assert int(headers["Retry-After"].strip("'")) >= 1
 
 
 def test_waf_protects_the_stage(resources: dict[str, Any]) -> None:

@@ -1,27 +1,39 @@
 """Domain errors. Handlers map them to problem+json (RFC 9457) responses.
 
 Messages are fixed strings chosen here: they never carry a child's identity values.
+With `type: about:blank` (the only type Signpost uses) RFC 9457 makes the title the
+HTTP status phrase, so a title is never chosen: it follows from the status.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
+
+# RFC 9110's phrases where Python's table still has an older wording.
+_PHRASES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def status_phrase(status: int) -> str:
+    """The HTTP status phrase (RFC 9110): the title of an `about:blank` problem."""
+    return _PHRASES.get(status) or HTTPStatus(status).phrase
 
 
 class SignpostError(Exception):
     status: int = 500
-    title: str = "Internal error"
-    type_: str = "about:blank"
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
         self.extra = extra or {}
 
+    @property
+    def title(self) -> str:
+        return status_phrase(self.status)
+
 
 class BadRequest(SignpostError):
     status = 400
-    title = "Bad request"
 
     def __init__(
         self,
@@ -36,32 +48,26 @@ class BadRequest(SignpostError):
 
 class Unauthorised(SignpostError):
     status = 401
-    title = "Unauthorized"
 
 
 class Forbidden(SignpostError):
     status = 403
-    title = "Forbidden"
 
 
 class NotFound(SignpostError):
     status = 404
-    title = "Not found"
 
 
 class Conflict(SignpostError):
     status = 409
-    title = "Conflict"
 
 
 class UnsupportedMediaType(SignpostError):
     status = 415
-    title = "Unsupported media type"
 
 
 class TooManyRequests(SignpostError):
     status = 429
-    title = "Too many requests"
 
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
@@ -69,14 +75,15 @@ class TooManyRequests(SignpostError):
 
 
 class Busy(SignpostError):
-    """A write lost too many optimistic-concurrency races; the client may retry."""
+    """A write lost too many optimistic-concurrency races; the client may retry (after a second)."""
 
     status = 503
-    title = "Service busy"
+    retry_after = 1
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+def problem(status: int, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document: `about:blank`, so the title is the status phrase."""
+    body: dict[str, Any] = {"type": "about:blank", "title": status_phrase(status), "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)

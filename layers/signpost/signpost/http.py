@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from signpost.authz import Action, Caller
@@ -20,7 +20,6 @@ from signpost.errors import (
     BadRequest,
     Forbidden,
     SignpostError,
-    TooManyRequests,
     UnsupportedMediaType,
     problem,
 )
@@ -36,11 +35,6 @@ _SECURITY_HEADERS = {
 }
 
 
-def json_doc(model: type[Any], description: str) -> OpenAPIResponse:
-    """An OpenAPI response of `model` as JSON, for a route's `responses`."""
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
     if isinstance(body, BaseModel):
         text = body.model_dump_json(exclude_none=True)
@@ -51,14 +45,19 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
-def problem_response(status: int, title: str, detail: str | None = None, **extra: Any) -> Response[str]:
+def problem_response(
+    status: int, detail: str | None = None, *, retry_after: int | None = None, **extra: Any
+) -> Response[str]:
+    """An RFC 9457 error (its title is the status phrase), with the headers its status calls for."""
     headers = {**_SECURITY_HEADERS}
-    if "retry_after" in extra:
-        headers["Retry-After"] = str(extra.pop("retry_after"))
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(
         status_code=status,
         content_type=PROBLEM_JSON,
-        body=json.dumps(problem(status, title, detail, **extra), separators=(",", ":"), default=str),
+        body=json.dumps(problem(status, detail, **extra), separators=(",", ":"), default=str),
         headers=headers,
     )
 
@@ -68,17 +67,47 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:
+# pydantic error types whose own message would not tell a person what to send instead
+_DATE_ERRORS = frozenset(
+    {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"}
+)
+_DATETIME_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type"})
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def validation_errors(errors: list[dict[str, Any]] | Any, body: str | None = None) -> list[dict[str, str]]:
     """Field and message only: pydantic's `input` (the submitted value) is never echoed."""
     out = []
     for err in errors:
+        kind = err.get("type")
+        field = _field_path(tuple(err.get("loc", ())))
         message = str(err.get("msg", "invalid value"))
-        if err.get("type") == "extra_forbidden":
+        if kind == "extra_forbidden":
             message = "unknown field"
-        elif err.get("type") == "missing":
+        elif kind == "missing":
             message = "required"
-        out.append({"field": _field_path(tuple(err.get("loc", ()))), "message": message})
+        elif kind in _DATE_ERRORS:
+            message = "must be a date: use YYYY-MM-DD"
+        elif kind in _DATETIME_ERRORS:
+            message = "must be a date and time: use RFC 3339, e.g. 2026-01-31T09:30:00Z"
+        elif kind == "json_invalid":
+            field, message = "body", unreadable_json(body)
+        else:
+            for prefix in _PREFIXES:
+                message = message.removeprefix(prefix)
+        out.append({"field": field, "message": message})
     return out
+
+
+def unreadable_json(body: str | None) -> str:
+    """Why a body is not JSON, by line and column (the decoder's words; never the text itself)."""
+    try:
+        json.loads(body or "")
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON: {exc.msg[:1].lower()}{exc.msg[1:]} at line {exc.lineno}, column {exc.colno}"
+    except (RecursionError, ValueError):
+        pass
+    return "not valid JSON"
 
 
 class GuardedResolver(APIGatewayRestResolver):
@@ -108,10 +137,10 @@ class GuardedResolver(APIGatewayRestResolver):
             _require_json_body(event)
             event = _unknown_ids_as_any_other(event)
         except SignpostError as exc:
-            refused = problem_response(exc.status, exc.title, exc.detail)
+            refused = problem_response(exc.status, exc.detail)
             return {
                 "statusCode": refused.status_code,
-                "headers": {"Content-Type": PROBLEM_JSON, **_SECURITY_HEADERS},
+                "headers": {"Content-Type": PROBLEM_JSON, **refused.headers},
                 "multiValueHeaders": {},
                 "body": refused.body,
                 "isBase64Encoded": False,
@@ -140,13 +169,21 @@ def _unknown_ids_as_any_other(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _require_json_body(event: Mapping[str, Any]) -> None:
-    """Bodies are JSON: a body sent as anything else (form data, multipart, XML …) is 415."""
+    """Bodies are JSON: a body sent as anything else (form data, multipart, XML …), or with no
+    Content-Type at all, is 415."""
     if not event.get("body"):
         return
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType("send the body as application/json")
+    if not media:
+        raise UnsupportedMediaType("the body has no Content-Type: send it as application/json")
+    if media != JSON and not media.endswith("+json"):
+        raise UnsupportedMediaType(f"a body of type {_shown(media)} is not accepted: send application/json")
+
+
+def _shown(media: str) -> str:
+    """A media type as the client sent it, if it looks like one (it is echoed in `detail`)."""
+    return media if re.fullmatch(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,60}", media) else "that type"
 
 
 def make_resolver(
@@ -159,38 +196,39 @@ def make_resolver(
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return problem_response(
             400,
-            "Invalid request",
-            "the request body or parameters are not valid",
-            errors=validation_errors(exc.errors()),
+            "the request body or parameters are not valid: see errors",
+            errors=validation_errors(exc.errors(), app.current_event.body),
         )
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_exc: RequestUnsupportedContentType) -> Response[str]:
-        return problem_response(415, "Unsupported media type", "send the body as application/json")
+        return problem_response(415, "send the body as application/json")
 
     @app.exception_handler([UnicodeDecodeError, RecursionError, json.JSONDecodeError])
     def _unreadable(_exc: Exception) -> Response[str]:
         # Not UTF-8, not JSON, or nested too deeply to parse: the client's error, never a 500.
-        return problem_response(400, "Invalid request", "the body is not a readable JSON document")
+        return problem_response(
+            400,
+            "the body is not a readable JSON document",
+            errors=[{"field": "body", "message": "must be UTF-8 JSON, nested at most a few levels deep"}],
+        )
 
     @app.exception_handler(BadRequest)
     def _bad_request(exc: BadRequest) -> Response[str]:
         extra: dict[str, Any] = {**exc.extra}
         if exc.errors:
             extra["errors"] = exc.errors
-        return problem_response(exc.status, exc.title, exc.detail, **extra)
-
-    @app.exception_handler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Response[str]:
-        return problem_response(exc.status, exc.title, exc.detail, retry_after=exc.retry_after)
+        return problem_response(exc.status, exc.detail, **extra)
 
     @app.exception_handler(SignpostError)
     def _domain(exc: SignpostError) -> Response[str]:
-        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+        # An error that says when to come back (429, 503, …) carries Retry-After.
+        retry_after: int | None = getattr(exc, "retry_after", None)
+        return problem_response(exc.status, exc.detail, retry_after=retry_after, **exc.extra)
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
-        return problem_response(404, "Not found", "no such resource")
+        return problem_response(404, "no such resource")
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
@@ -198,7 +236,7 @@ def make_resolver(
         frames = traceback.extract_tb(exc.__traceback__)
         where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-3:]]
         logger.error("unhandled error", extra={"error_type": type(exc).__name__, "where": where})
-        return problem_response(500, "Internal error")
+        return problem_response(500, "an unexpected error")
 
     return app
 

@@ -159,7 +159,9 @@ def test_existence_oracle_reveal_for_police_never_carries_categories(env):
     services, store, _, _ = env
     amelia = register(services)
     record = store.records.children[amelia]
-    [signpost] = disclosure.reveal_existing(services, POLICE, [record], Outcome.MATCH, action="probe")
+    [signpost] = disclosure.reveal_existing(
+        services, POLICE, [record], Outcome.MATCH, action="register_duplicate"
+    )
     assert signpost.categories is None
     assert [i.type for i in store.outbox] == ["record_viewed"]
 

@@ -9,6 +9,7 @@ from signpost.audit_chain import EMPTY, ChainHead, seal
 from signpost.authz import Caller
 from signpost.errors import Busy
 from signpost.logic.services import Services
+from signpost.models.audit import AuditAction
 from signpost.models.domain import AuditEntry, Changes, CommitConflict
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ class AuditTrail:
                 chain=chain,
                 seq=head.next_seq,
                 at=self._services.now(),
-                action=action,
+                action=AuditAction(action),  # a closed list (the access log's enum)
                 org=self._caller.org,
                 role=self._caller.role.value,
                 sub=self._caller.sub,

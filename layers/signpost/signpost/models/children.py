@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field
 
@@ -44,8 +44,19 @@ def _unique(values: list[Category]) -> list[Category]:
     return list(dict.fromkeys(values))
 
 
-ReviewBy = Annotated[dt.date, AfterValidator(_review_by)]
-Categories = Annotated[list[Category], Field(min_length=1, max_length=4), AfterValidator(_unique)]
+ReviewBy = Annotated[
+    dt.date,
+    Field(
+        description="YYYY-MM-DD: when the record is next reviewed; in the future, at most "
+        f"{MAX_REVIEW_DAYS} days ahead"
+    ),
+    AfterValidator(_review_by),
+]
+Categories = Annotated[
+    list[Category],
+    Field(min_length=1, max_length=4, description="Why the child is on the index (repeats count once)"),
+    AfterValidator(_unique),
+]
 
 
 class Shielding(StrictModel):
@@ -53,6 +64,19 @@ class Shielding(StrictModel):
 
 
 class RegisterRequest(IdentityWithAliases):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "given_names": "Amelia",
+            "family_name": "Example",
+            "date_of_birth": "2015-03-14",
+            "sex": "female",
+            "nhs_number": "9434765919",
+            "postcode": "NW5 1TL",
+            "categories": ["child_protection_plan"],
+            "review_by": "2027-01-31",
+        }
+    ]
+
     categories: Categories
     contact: Contact | None = None
     review_by: ReviewBy
@@ -61,6 +85,10 @@ class RegisterRequest(IdentityWithAliases):
 
 class UpdateRequest(StrictModel):
     """PATCH: every field optional; `shielding: null` removes shielding."""
+
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {"categories": ["child_protection_plan", "domestic_abuse"], "review_by": "2027-03-31"}
+    ]
 
     categories: Categories | None = None
     contact: Contact | None = None
@@ -76,10 +104,23 @@ class UpdateRequest(StrictModel):
 
 
 class CloseRequest(StrictModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [{"reason": "plan_ended"}]
+
     reason: CloseReason
 
 
 class ChildCreated(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "child_id": "c_01JM7Q2W4ZT8Y5B3N6K9D1F0H2",
+            "status": "active",
+            "organisation": {"code": "E09000007", "name": "London Borough of Camden"},
+            "categories": ["child_protection_plan"],
+            "review_by": "2027-01-31",
+            "created_at": "2026-08-03T09:30:00Z",
+        }
+    ]
+
     child_id: str
     status: RecordStatus
     organisation: OrganisationRef
@@ -89,6 +130,29 @@ class ChildCreated(OutModel):
 
 
 class ChildView(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "child_id": "c_01JM7Q2W4ZT8Y5B3N6K9D1F0H2",
+            "status": "active",
+            "organisation": {"code": "E09000007", "name": "London Borough of Camden"},
+            "given_names": "Amelia",
+            "family_name": "Example",
+            "date_of_birth": "2015-03-14",
+            "nhs_number": "9434765919",
+            "other_names": [],
+            "categories": ["child_protection_plan"],
+            "contact": {
+                "team": "Camden MASH",
+                "phone": "020 7974 3317",
+                "email": "mash@camden.example.gov.uk",
+            },
+            "review_by": "2027-01-31",
+            "created_at": "2026-08-03T09:30:00Z",
+            "updated_at": "2026-08-03T09:30:00Z",
+            "since": "2026-08-03",
+        }
+    ]
+
     child_id: str
     status: RecordStatus
     organisation: OrganisationRef

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -11,14 +12,31 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 MAX_ID_LENGTH = 128
 
 
-class StrictModel(BaseModel):
-    """Request models: unknown fields are rejected (API.md: 400)."""
+def _examples(schema: dict[str, Any], cls: type[Any]) -> None:
+    """A model's own `EXAMPLES` (not inherited ones) become its JSON schema's `examples`."""
+    examples = cls.__dict__.get("EXAMPLES")
+    if examples:
+        schema["examples"] = examples
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+def _closed(schema: dict[str, Any], cls: type[Any]) -> None:
+    schema["additionalProperties"] = False
+    _examples(schema, cls)
+
+
+class StrictModel(BaseModel):
+    """Request models: unknown fields are rejected (API.md: 400). `EXAMPLES` document them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_examples)
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = []
 
 
 class OutModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """Response models: the document says a response has exactly these fields, so a validator
+    catches a field the document does not describe. `EXAMPLES` document them."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_closed)
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = []
 
 
 class Role(StrEnum):
@@ -104,4 +122,14 @@ class OrganisationRef(OutModel):
 
 
 class Health(OutModel):
-    status: str = "ok"
+    status: Literal["ok"] = "ok"
+
+
+class OpenApiDocument(OutModel):
+    """An OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_examples)
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]

@@ -14,8 +14,12 @@ from signpost.models.common import Sex, StrictModel
 LONDON = ZoneInfo("Europe/London")
 MAX_AGE_YEARS = 26
 
-# UK postcode by format (BS 7666 shape); existence is not checked.
+# UK postcode by format (BS 7666 shape), any case, spaces between its two parts; existence is
+# not checked. The same pattern is published in the OpenAPI document.
+POSTCODE_PATTERN = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$"
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+# 10 digits, as written or in the usual 3-3-4 groups.
+NHS_NUMBER_PATTERN = r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$"
 
 
 def today_in_england() -> dt.date:
@@ -34,17 +38,16 @@ def nhs_number_is_valid(value: str) -> bool:
 
 
 def _nhs_number(value: str) -> str:
-    digits = re.sub(r"[\s-]", "", value)
-    if not nhs_number_is_valid(digits):
-        raise ValueError("must be 10 digits with a valid check digit")
+    digits = re.sub(r"[ -]", "", value)
+    if not re.fullmatch(NHS_NUMBER_PATTERN, value) or not nhs_number_is_valid(digits):
+        raise ValueError("must be 10 digits (groups of 3, 3 and 4 may be separated) with a valid check digit")
     return digits
 
 
 def normalise_postcode(value: str) -> str:
-    compact = re.sub(r"\s+", "", value).upper()
-    m = _POSTCODE.match(compact)
+    m = _POSTCODE.match(re.sub(r"\s+", "", value).upper()) if re.fullmatch(POSTCODE_PATTERN, value) else None
     if not m:
-        raise ValueError("must be a UK postcode")
+        raise ValueError("must be a UK postcode, e.g. SW1A 1AA")
     return f"{m.group(1)} {m.group(2)}"
 
 
@@ -61,10 +64,31 @@ def _date_of_birth(value: dt.date) -> dt.date:
     return value
 
 
-NhsNumber = Annotated[str, Field(min_length=10, max_length=12), AfterValidator(_nhs_number)]
-Postcode = Annotated[str, Field(min_length=5, max_length=10), AfterValidator(normalise_postcode)]
-DateOfBirth = Annotated[dt.date, AfterValidator(_date_of_birth)]
-NamePart = Annotated[str, Field(min_length=1, max_length=100)]
+NhsNumber = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": NHS_NUMBER_PATTERN},
+        description="10 digits with a valid modulus-11 check digit; `943 476 5919` and `943-476-5919` "
+        "are read as `9434765919`",
+    ),
+    AfterValidator(_nhs_number),
+]
+Postcode = Annotated[
+    str,
+    Field(
+        max_length=10,
+        json_schema_extra={"pattern": POSTCODE_PATTERN},
+        description="A UK postcode by format, any case and spacing (stored as upper case with one "
+        "space, e.g. `SW1A 1AA`); whether it exists is not checked",
+    ),
+    AfterValidator(normalise_postcode),
+]
+DateOfBirth = Annotated[
+    dt.date,
+    Field(description="YYYY-MM-DD; not in the future, and the child is under 26"),
+    AfterValidator(_date_of_birth),
+]
+NamePart = Annotated[str, Field(min_length=1, max_length=100, description="1-100 characters")]
 
 
 class OtherName(StrictModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,6 +47,18 @@ def notification_time(notification_id: str) -> dt.datetime | None:
 
 
 class Notification(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "id": "20260803T100000Z-3f9c2a",
+            "type": "transfer_requested",
+            "created_at": "2026-08-03T10:00:00Z",
+            "read": False,
+            "child_id": "c_01JM7Q2W4ZT8Y5B3N6K9D1F0H2",
+            "transfer_id": "t_01JM7Q9F2G4H6J8K0M2N4P6Q8R",
+            "from_org": "E09000007",
+        }
+    ]
+
     id: str
     type: NotificationType
     created_at: dt.datetime

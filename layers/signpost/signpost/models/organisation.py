@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import Field
 
 from signpost.models.common import Contact, OrganisationRef, OrgType, OutModel, StrictModel
 
 
 class Organisation(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "code": "E09000007",
+            "name": "London Borough of Camden",
+            "type": "local_authority",
+            "area": "E09000007",
+            "sensitive_service": False,
+            "contact": {
+                "team": "Camden MASH",
+                "phone": "020 7974 3317",
+                "email": "mash@camden.example.gov.uk",
+            },
+            "manager_contact": {
+                "team": "Camden safeguarding duty manager",
+                "phone": "020 7974 1000",
+                "email": "duty.manager@camden.example.gov.uk",
+                "out_of_hours_phone": "020 7974 4444",
+            },
+            "active": True,
+        }
+    ]
+
     code: str
     name: str
     type: OrgType

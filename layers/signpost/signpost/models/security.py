@@ -10,6 +10,7 @@ from pydantic import Field
 from signpost.models.audit import AccessLogEntry
 from signpost.models.children import ChildView
 from signpost.models.common import OutModel
+from signpost.models.transfers import TransferStatus
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class RateIncrement:
 class OpenTransfer(OutModel):
     transfer_id: str | None = None
     to_org: str | None = None
-    status: str | None = None
+    status: TransferStatus | None = None
 
 
 class SubjectAccessReport(OutModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -58,11 +58,21 @@ def _move_date(value: dt.date) -> dt.date:
     return value
 
 
-MoveDate = Annotated[dt.date, AfterValidator(_move_date)]
+MoveDate = Annotated[
+    dt.date,
+    Field(
+        description=f"YYYY-MM-DD: when the child moves or moved; within {MOVE_DATE_WINDOW_DAYS} days of today"
+    ),
+    AfterValidator(_move_date),
+]
 
 
 class TransferRequest(StrictModel):
     """POST /v1/children/{child_id}/transfers."""
+
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {"to_org": "E09000012", "reason": "family_moved", "move_date": "2026-08-01"}
+    ]
 
     to_org: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]*$")
     reason: TransferReason
@@ -71,6 +81,8 @@ class TransferRequest(StrictModel):
 
 class DeclineRequest(StrictModel):
     """POST /v1/transfers/{transfer_id}/decline."""
+
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [{"reason": "not_resident"}]
 
     reason: DeclineReason
 
@@ -139,6 +151,22 @@ class ClockUpdate(BaseModel):
 
 
 class TransferView(OutModel):
+    EXAMPLES: ClassVar[list[dict[str, Any]]] = [
+        {
+            "transfer_id": "t_01JM7Q9F2G4H6J8K0M2N4P6Q8R",
+            "child_id": "c_01JM7Q2W4ZT8Y5B3N6K9D1F0H2",
+            "status": "requested",
+            "from_org": "E09000007",
+            "to_org": "E09000012",
+            "reason": "family_moved",
+            "move_date": "2026-08-01",
+            "requested_at": "2026-08-03T10:00:00Z",
+            "acknowledge_by": "2026-08-04",
+            "decide_by": "2026-08-24",
+            "overdue": False,
+        }
+    ]
+
     transfer_id: str
     child_id: str
     status: TransferStatus
