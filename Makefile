@@ -13,7 +13,7 @@ PORT ?= 3000
 ENV ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help venv local check-port test test-fast test-slow lint openapi client bench bench-matching train-matching bench-blocks bench-notifications bench-import import-sample deploy stats-sample clean
+.PHONY: help venv local check-port test test-fast test-slow lint openapi client bench bench-matching train-matching bench-blocks bench-notifications bench-import import-sample load deploy stats-sample clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
@@ -110,6 +110,9 @@ bench-import: $(STAMP) ## bulk import: rows/s against moto, AWS calls per row, p
 
 import-sample: $(STAMP) ## rewrite docs/import-sample.csv with review dates counted from today
 	$(BIN)/python scripts/import_sample.py
+
+load: $(STAMP) ## bounded load test of the local stack (starts it on a free port): errors, lost notifications, p50/p99, throughput
+	$(BIN)/python tests/bench/bench_load.py
 
 deploy: $(STAMP) ## sam build && deploy ENV (staging|prod): SAM CLI, AWS credentials, SIGNPOST_* parameters (docs/runbook.md)
 	sam build

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from infrastructure.local.admin_endpoint import serve_aws
@@ -14,6 +15,8 @@ from infrastructure.local.queue import SERVED_STACK_ENV, LocalQueue
 from infrastructure.local.queue import attach as attach_queue
 from infrastructure.local.routes import load_routes
 from infrastructure.local.stream import LocalStream, attach_all
+from infrastructure.local.timings import StackTimings, undelivered_intents
+from infrastructure.local.timings import write as write_timings
 
 
 def startup_lines(url: str, aws_port: int | None) -> list[str]:
@@ -32,6 +35,24 @@ def startup_lines(url: str, aws_port: int | None) -> list[str]:
 
 def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _write_timings(path: Path, timings: StackTimings, aws: LocalAws, stream: LocalStream) -> None:
+    timings.uninstall()
+    client = aws._client("dynamodb")
+    stats = stream.stats
+    write_timings(
+        path,
+        timings,
+        {
+            "notifications": undelivered_intents(client, aws.tables["RecordsTable"]),
+            "stream": {
+                "delivered": stats.delivered,
+                "set_aside": len(stats.set_aside),
+                "pending": stream.pending(),
+            },
+        },
+    )
 
 
 def port_from(value: str | None) -> int | None:
@@ -57,12 +78,16 @@ def main() -> int:
     gateway: Gateway | None = None
     streams: list[LocalStream] = []
     queue: LocalQueue | None = None
+    timings: StackTimings | None = None
+    timings_path = os.environ.get("SIGNPOST_LOCAL_TIMINGS")  # `make load`: where time goes, per route
     admin_aws = None
     try:
         aws = LocalAws(port=port, extra_env=SERVED_STACK_ENV).start()
         gateway = Gateway(aws, load_routes(TEMPLATE_PATH), port=port)
         streams = attach_all(gateway)  # records → notifier, audit → audit sealer
         queue = attach_queue(gateway)  # the import queue → the import worker, in the background
+        if timings_path:
+            timings = StackTimings().install(gateway)
         try:
             gateway.bind()
         except OSError as exc:
@@ -89,6 +114,8 @@ def main() -> int:
             admin_aws.stop()
         if gateway is not None:
             gateway.stop()
+        if timings is not None and timings_path and aws is not None and streams:
+            _write_timings(Path(timings_path), timings, aws, streams[0])  # the records table's
         for stream in streams:
             stream.uninstall()
         if aws is not None:

@@ -4,11 +4,13 @@ The DynamoDB tables are created from template.yaml's resource Properties (one
 source of truth), minus what moto cannot take or what only matters in AWS
 (a customer-managed SSE key, point-in-time recovery, deletion protection, tags).
 KMS keys are created under fixed aliases so the environment is the same for
-every LocalAws, and the demo directory of API.md is seeded.
+every LocalAws, the first branch key is made (as the clock function's first run
+makes it in AWS), and the demo directory of API.md is seeded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -23,10 +25,12 @@ import boto3
 import moto.kms.models as kms_models
 import moto.kms.utils as kms_utils
 from moto import mock_aws
+from signpost.dal.branch_keys import DynamoBranchKeyRotation
 from signpost.dal.clients import reset_clients
 from signpost.dal.directory import DynamoDirectory
+from signpost.logic.key_rotation import rotate_if_due
 from signpost.models.organisation import Organisation
-from signpost.settings import reset_settings
+from signpost.settings import get_settings, reset_settings
 from signpost.wiring import reset_services
 
 from infrastructure.cfn_yaml import load_template
@@ -49,6 +53,7 @@ TABLES: Mapping[str, str] = {
     "AuditHeadsTable": "AUDIT_HEADS_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
     "DirectoryTable": "DIRECTORY_TABLE",
+    "KeyStoreTable": "KEY_STORE_TABLE",
 }
 # template.yaml logical id of each failure queue → the environment variable that names it ("": none)
 QUEUES: Mapping[str, str] = {
@@ -231,6 +236,7 @@ class LocalAws:
             self._create_queues()
             self._set_env(self.environment())
             self._refresh()
+            self.create_branch_key()
             if self.seed_path:
                 self.seed(load_seed(self.seed_path))
         except BaseException:
@@ -294,6 +300,14 @@ class LocalAws:
         self.tokens.issuer = url
         self._set_env({"JWT_ISSUER": url})
         self._refresh()
+
+    def create_branch_key(self) -> str | None:
+        """The first branch key, as the clock function's first run makes it in AWS."""
+        settings = get_settings()
+        rotation = DynamoBranchKeyRotation(settings.key_store_table, settings.data_key_id)
+        return rotate_if_due(
+            rotation, dt.datetime.now(tz=dt.UTC), dt.timedelta(days=settings.branch_key_rotation_days)
+        )
 
     def seed(self, organisations: list[Organisation]) -> None:
         directory = DynamoDirectory(self.tables["DirectoryTable"])

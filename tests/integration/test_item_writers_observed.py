@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from signpost import wiring
 from signpost.dal import clients
+from signpost.settings import get_settings
 
-from infrastructure.local.aws import TABLES, LocalAws
+from infrastructure.local.aws import REGION, TABLES, LocalAws
 from infrastructure.local.queue import LocalQueue
 from infrastructure.local.stream import AUDIT_SEALER, LocalStream
 from tests.support.iam import ItemRequest, RolePolicies, expression_attributes
@@ -141,6 +143,14 @@ def bulk_import(aws: LocalAws, known_elsewhere: dict[str, str]) -> None:
     assert (queue.stats.delivered, queue.stats.retried) == (2, 0)
 
 
+def _age_branch_key() -> None:
+    """Back-date the active branch key (with a client of its own: not a product write)."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    table, key = get_settings().key_store_table, {"pk": {"S": "signpost-identity"}, "sk": {"S": "ACTIVE"}}
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    client.put_item(TableName=table, Item={**item, "created_at": {"S": "2000-01-01T00:00:00+00:00"}})
+
+
 def a_days_work(aws: LocalAws, stream: LocalStream) -> None:
     today = dt.date.today()
     soon = (today + dt.timedelta(days=1)).isoformat()
@@ -195,7 +205,9 @@ def a_days_work(aws: LocalAws, stream: LocalStream) -> None:
     scheduled = json.loads((EVENTS / "clock-schedule.json").read_text())
     scheduled["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     wiring.services().now = lambda: at
+    _age_branch_key()  # a year old by then: this run of the clock also rotates it
     summary = run("clock", scheduled)
+    assert summary["branch_key_rotated"] is True, summary
     assert summary["transfer_overdue"] >= 2, summary
     assert summary["review_due"] >= 1, summary
     assert summary["delisted"] >= 1, summary

@@ -19,7 +19,14 @@ from infrastructure.cfn_yaml import load_template, translate_template
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
-TABLES = ("RecordsTable", "AuditTable", "AuditHeadsTable", "IdempotencyTable", "DirectoryTable")
+TABLES = (
+    "RecordsTable",
+    "AuditTable",
+    "AuditHeadsTable",
+    "IdempotencyTable",
+    "DirectoryTable",
+    "KeyStoreTable",
+)
 FUNCTIONS = {
     "AuthorizerFunction": "authorizer",
     "RecordsFunction": "records",
@@ -63,7 +70,8 @@ ROUTES = {
 }
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
 ENV_VARS = {
-    "RECORDS_TABLE", "AUDIT_TABLE", "IDEMPOTENCY_TABLE", "DIRECTORY_TABLE", "DATA_KEY_ID", "HMAC_KEY_ID",
+    "RECORDS_TABLE", "AUDIT_TABLE", "IDEMPOTENCY_TABLE", "DIRECTORY_TABLE", "KEY_STORE_TABLE", "DATA_KEY_ID",
+    "HMAC_KEY_ID",
     "JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URL", "POLICE_SEARCHES_PER_HOUR", "RETENTION_DAYS",
     "NOTIFICATIONS_TOPIC_ARN", "SIGNPOST_ENV", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL", "BLIND_INDEX_WRITE_VERSION", "BLIND_INDEX_READ_VERSIONS",
@@ -228,6 +236,7 @@ def test_tables_have_the_design_keys(resources: dict[str, Any]) -> None:
     assert keys(idempotency) == [("id", "HASH")]
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert keys(resources["DirectoryTable"]["Properties"]) == [("code", "HASH")]
+    assert keys(resources["KeyStoreTable"]["Properties"]) == [("pk", "HASH"), ("sk", "RANGE")]
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -315,9 +324,13 @@ def test_index_queries_only_where_needed(resources: dict[str, Any]) -> None:
 
 def test_only_named_roles_use_the_data_and_blind_index_keys(resources: dict[str, Any]) -> None:
     records, search = function_role(resources, "RecordsFunction"), function_role(resources, "SearchFunction")
+    clock = function_role(resources, "ClockFunction")
     worker = function_role(resources, "ImportWorkerFunction")  # registers imported rows
     assert who_may(resources, "DataKey", "kms:Decrypt") == {records, search, worker}
-    assert who_may(resources, "DataKey", "kms:GenerateDataKey") == {records, worker}  # search never encrypts
+    # Branch keys are made only by the clock, which never sees them; nobody makes plaintext data keys.
+    assert who_may(resources, "DataKey", "kms:GenerateDataKeyWithoutPlaintext") == {clock}
+    assert who_may(resources, "DataKey", "kms:GenerateDataKey") == set()
+    assert who_may(resources, "DataKey", "kms:Encrypt") == set()
     assert who_may(resources, "DataKey", "kms:CreateGrant") == set()
     assert who_may(resources, "BlindIndexKey", "kms:GenerateMac") == {records, search, worker}
     # ... and no identity policy opens either key to anyone else.

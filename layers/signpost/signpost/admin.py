@@ -23,7 +23,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from signpost import admin_redrive, admin_reindex, import_client
+from signpost import admin_branch_keys, admin_redrive, admin_reindex, import_client
 from signpost.commands import EXIT_FAILED, Command, audit_reports, directory, stats, transfers, verify_audit
 from signpost.commands.target import TargetError, add_target_options, apply_target
 
@@ -36,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     audit_reports.SUBJECT_ACCESS,
     audit_reports.BREAK_GLASS,
     admin_reindex.COMMAND,
+    admin_branch_keys.COMMAND,
     admin_redrive.COMMAND,
     import_client.COMMAND,
 )

@@ -14,7 +14,8 @@ SERVICE = "signpost"
 
 logger = Logger(service=SERVICE, log_uncaught_exceptions=False)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Only botocore is traced: patching every library X-Ray knows (the default) imports each one.
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 
 
 def count_search(outcome: str, org_type: str) -> None:

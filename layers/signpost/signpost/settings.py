@@ -20,14 +20,17 @@ class Settings(BaseSettings):
     audit_table: str = Field(default="signpost-audit", alias="AUDIT_TABLE")
     idempotency_table: str = Field(default="signpost-idempotency", alias="IDEMPOTENCY_TABLE")
     directory_table: str = Field(default="signpost-directory", alias="DIRECTORY_TABLE")
+    key_store_table: str = Field(default="signpost-keystore", alias="KEY_STORE_TABLE")
     # The audit sealer's: seals and sealed heads (only the sealer writes it; verify-audit reads it)
     audit_heads_table: str = Field(default="signpost-audit-heads", alias="AUDIT_HEADS_TABLE")
 
-    # KMS: the data-key CMK (envelope encryption) and the HMAC key (blind indexes)
+    # KMS: the data-key CMK (wraps branch keys) and the HMAC key (blind indexes)
     data_key_id: str = Field(default="alias/signpost-data", alias="DATA_KEY_ID")
     hmac_key_id: str = Field(default="alias/signpost-blind-index", alias="HMAC_KEY_ID")
-    data_key_max_age_seconds: int = Field(default=300, alias="DATA_KEY_MAX_AGE_SECONDS")
-    data_key_max_uses: int = Field(default=10_000, alias="DATA_KEY_MAX_USES")
+    # Branch keys (crypto/keyring.py): how long an instance keeps an unwrapped version, and
+    # how often the clock function makes a new active version.
+    branch_key_cache_seconds: int = Field(default=900, ge=1, le=3600, alias="BRANCH_KEY_CACHE_SECONDS")
+    branch_key_rotation_days: int = Field(default=365, ge=1, alias="BRANCH_KEY_ROTATION_DAYS")
     # The audit MAC key (sealer: GenerateMac; verify-audit: VerifyMac) and the Object Lock bucket
     audit_mac_key_id: str = Field(default="alias/signpost-audit-mac", alias="AUDIT_MAC_KEY_ID")
     audit_anchor_bucket: str = Field(default="", alias="AUDIT_ANCHOR_BUCKET")

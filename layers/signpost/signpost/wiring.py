@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
+from signpost.crypto.keyring import BranchKeyCache
+from signpost.dal.branch_keys import DynamoBranchKeys
 from signpost.dal.imports import DynamoImports, S3Uploads, SqsBatches
 from signpost.dal.kms import KmsDataKeys, KmsMac
 from signpost.dal.store import DynamoStore
 from signpost.logic.import_ports import ImportPorts
 from signpost.logic.services import Services
-from signpost.settings import get_settings
+from signpost.settings import Settings, get_settings
+
+
+def make_cipher(s: Settings, clock: Callable[[], float] = time.monotonic) -> EnvelopeCipher:
+    """One instance's cipher: its own cache of the shared branch keys."""
+    branch_keys = BranchKeyCache(
+        DynamoBranchKeys(s.key_store_table, s.data_key_id),
+        ttl_seconds=s.branch_key_cache_seconds,
+        clock=clock,
+    )
+    return EnvelopeCipher(branch_keys, legacy=KmsDataKeys(s.data_key_id))
+
+
+def make_services(s: Settings, clock: Callable[[], float] = time.monotonic) -> Services:
+    """Everything one function instance holds (the benchmark builds several side by side)."""
+    store = DynamoStore(s.records_table, s.audit_table, s.idempotency_table, s.directory_table)
+    return Services(
+        store=store, cipher=make_cipher(s, clock), indexer=BlindIndexer(KmsMac(s.hmac_key_id)), settings=s
+    )
 
 
 @cache
 def services() -> Services:
-    s = get_settings()
-    store = DynamoStore(s.records_table, s.audit_table, s.idempotency_table, s.directory_table)
-    cipher = EnvelopeCipher(
-        KmsDataKeys(s.data_key_id), max_age_seconds=s.data_key_max_age_seconds, max_uses=s.data_key_max_uses
-    )
-    return Services(store=store, cipher=cipher, indexer=BlindIndexer(KmsMac(s.hmac_key_id)), settings=s)
+    return make_services(get_settings())
 
 
 @cache

@@ -13,6 +13,7 @@ from pathlib import Path
 from signpost.audit_chain import EMPTY, ChainHead
 from signpost.crypto.blind_index import BlindIndexer
 from signpost.crypto.envelope import EnvelopeCipher
+from signpost.crypto.keyring import BranchKeyCache, BranchKeyMissing
 from signpost.dal.audit import CURSOR_CHAINS
 from signpost.dal.blocks import MAX_BLOCK_ENTRIES
 from signpost.dal.limits import check_limits
@@ -36,21 +37,34 @@ SEED = Path(__file__).resolve().parents[3] / "infrastructure" / "seed" / "organi
 
 
 class FakeDataKeys:
+    """The key store and KMS for branch keys: counts creations and unwraps (KMS calls)."""
+
     def __init__(self) -> None:
         self.generated = 0
         self.unwrapped = 0
-        self._keys: dict[bytes, bytes] = {}
+        self._keys: dict[str, bytes] = {}  # version -> plaintext
+        self.active_version = ""
+        self.rotate()
 
-    def generate_data_key(self) -> tuple[bytes, bytes]:
+    def rotate(self) -> str:
         self.generated += 1
-        plaintext = os.urandom(32)
-        wrapped = hashlib.sha256(plaintext).digest()
-        self._keys[wrapped] = plaintext
-        return plaintext, wrapped
+        version = os.urandom(16).hex()
+        self._keys[version] = os.urandom(32)
+        self.active_version = version
+        return version
 
-    def unwrap(self, wrapped: bytes) -> bytes:
+    def active_branch_key(self) -> tuple[str, bytes]:
+        return self.active_version, self.wrapped_branch_key(self.active_version)
+
+    def wrapped_branch_key(self, version: str) -> bytes:
+        if version not in self._keys:
+            raise BranchKeyMissing("unknown branch key version")
+        return hashlib.sha256(self._keys[version]).digest()
+
+    def unwrap_branch_key(self, version: str, wrapped: bytes) -> bytes:
         self.unwrapped += 1
-        return self._keys[wrapped]
+        assert hashlib.sha256(self._keys[version]).digest() == wrapped
+        return self._keys[version]
 
 
 class FakeMac:
@@ -328,7 +342,7 @@ def make_services(now: dt.datetime | None = None) -> tuple[Services, FakeStore, 
     fixed = now or dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
     services = Services(
         store=store,
-        cipher=EnvelopeCipher(keys),
+        cipher=EnvelopeCipher(BranchKeyCache(keys, ttl_seconds=900)),
         indexer=BlindIndexer(mac),
         settings=Settings(),
         now=lambda: fixed,

@@ -92,7 +92,8 @@ def test_only_the_failing_record_is_reported_and_the_rest_are_delivered():
     assert deliver(inbox, sns, records[1:]) == []
     assert inbox.puts == 3
     assert len(inbox.items) == 3
-    assert sns.sent[-1] == ("E09000007", "You have 1 new notification in Signpost. Sign in to read them.")
+    # Camden was told already and has not read its inbox since: no second message.
+    assert sns.sent == [("E09000007", "You have 2 new notifications in Signpost. Sign in to read them.")]
 
 
 def test_an_unreadable_intent_is_reported_not_dropped():

@@ -23,6 +23,7 @@ from signpost.models.notifications import InboxItem, Notification, NotificationT
 from signpost.observability import logger
 
 MAX_PAGE = 100
+ANNOUNCE_LOOKBACK = 10  # newest inbox items read before telling an organisation again
 INTENT_SK = "INTENT"
 OUTBOX_PREFIX = "OUTBOX#"
 
@@ -87,6 +88,19 @@ def inbox_item_for(intent: OutboxIntent, sequence: str = "") -> InboxItem:
     )
 
 
+def told_already(inbox: Inbox, org: str, new_ids: set[str]) -> bool:
+    """True while a notification `org` was told about is still unread among its newest ones.
+
+    Subscribers are told when their inbox goes from nothing new to something new, not once
+    per notification: while an announced one is unread, the organisation knows to look, and
+    another e-mail (or SMS) would say nothing more - at national scale it was the largest
+    cost of the service. Reading the inbox re-arms it. Only the newest few are looked at
+    (one consistent read); an older unread one does not suppress the message.
+    """
+    recent, _ = inbox.page(org, unread_only=False, limit=ANNOUNCE_LOOKBACK, after=None)
+    return any(item.announced and not item.read and item.id not in new_ids for item in recent)
+
+
 def deliver(inbox: Inbox, announcer: Announcer, records: Iterable[StreamRecord]) -> list[str]:
     """Deliver a batch; return the sequence numbers of the records that failed (to be retried).
 
@@ -113,6 +127,8 @@ def deliver(inbox: Inbox, announcer: Announcer, records: Iterable[StreamRecord])
             pending.setdefault(stored.org, []).append((record.sequence_number, stored))
     for org, items in pending.items():
         try:
+            if told_already(inbox, org, {item.id for _, item in items}):
+                continue  # left unannounced: they do not keep the next message back once read
             announcer.announce(org, announcement(len(items)))
             inbox.mark_announced([item for _, item in items])
         except Exception as exc:
