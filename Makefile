@@ -89,7 +89,7 @@ openapi: $(STAMP) ## regenerate layers/signpost/signpost/openapi.json from the h
 client: $(STAMP) ## generate a Python client from openapi.json with openapi-python-client into build/client
 	$(BIN)/python scripts/check_client_generation.py --keep build/client
 
-bench: $(STAMP) ## AWS calls, KMS calls, latency and cold imports of search and register
+bench: $(STAMP) ## AWS calls and DynamoDB units per operation for every endpoint, KMS calls across instances, cold imports per function, the cost model (3-7 min)
 	$(BIN)/python tests/bench/bench_core.py
 
 bench-matching: $(EVAL_STAMP) ## matching quality per world (synthetic, FEBRL 1-3, real-world changes, twins): 500,000 children in memory, then the real register/search path on moto

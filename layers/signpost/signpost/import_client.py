@@ -5,8 +5,8 @@ uploads, with their own token (--token or SIGNPOST_TOKEN). Against the local sta
 ask the stack's development issuer for one. It writes, next to the file:
 
     <file>.rejects.csv      row, local_id, code, field      (what to correct and upload again)
-    <file>.duplicates.csv   row, local_id, organisation, contact, child_id
-                            (children already active at another organisation: contact them)
+    <file>.duplicates.csv   row, local_id, organisation, organisation_name, team, phone, email,
+                            child_id (children already active at another organisation: call them)
 
 Only what the API answered is printed or written; the API never returns identity values.
 """
@@ -44,7 +44,11 @@ class ApiError(Exception):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the CSV file (header: local_id, given_names, ...)")
     parser.add_argument("--org", required=True, help="the organisation code you import for (e.g. E09000007)")
-    parser.add_argument("--api", default=os.environ.get("SIGNPOST_API", DEFAULT_API), help="API base URL")
+    parser.add_argument(
+        "--api",
+        default=os.environ.get("SIGNPOST_API", DEFAULT_API),
+        help=f"API base URL (default: SIGNPOST_API, else {DEFAULT_API}, the default of make local)",
+    )
     parser.add_argument(
         "--token", default=os.environ.get("SIGNPOST_TOKEN"), help="bearer token (default: SIGNPOST_TOKEN)"
     )

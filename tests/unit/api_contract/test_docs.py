@@ -7,6 +7,9 @@ import json
 import re
 import subprocess
 from importlib import resources
+from pathlib import Path
+
+from signpost import import_client
 
 from tests.support.readme import README, ROOT, blocks, make_targets
 
@@ -34,6 +37,23 @@ def test_every_make_target_is_in_the_readme() -> None:
     targets = make_targets()
     assert {"local", "test", "lint", "help", "openapi", "client"} <= targets
     assert not [t for t in targets if f"make {t}" not in text]
+
+
+def test_every_make_target_is_in_the_readmes_table() -> None:
+    """The README says every target `make help` lists is in "Tests, checks and benchmarks"."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Tests, checks and benchmarks") :]
+    listed = set(re.findall(r"^\| `make ([a-z][a-z-]*)[^`]*` \|", table, re.MULTILINE))
+    assert listed == make_targets()
+
+
+def test_the_readme_names_the_columns_of_the_import_reports(tmp_path: Path) -> None:
+    """`signpost-admin import` writes the reports with the columns the README promises."""
+    rejects, duplicates = import_client.write_reports(tmp_path / "caseload.csv", {})
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    for report in (rejects, duplicates):
+        header = report.read_text(encoding="utf-8").splitlines()[0]
+        assert f"(`{header.replace(',', ', ')}`" in text, header
 
 
 def test_make_help_prints_the_port_not_a_variable() -> None:
