@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 from types import FrameType
 
@@ -71,6 +72,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    # Powertools warns when an invocation emits no metric (the first GET /health does): noise
+    # in a newcomer's terminal, not a fault. Only here: in AWS it stays in the function's log.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)

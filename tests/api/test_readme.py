@@ -141,3 +141,4 @@ def test_every_bash_block_runs_as_pasted_twice(served: Served, tmp_path: Path) -
         assert "registered " in stdout  # the client library's example ran
     logs = "".join(served.output)
     assert not [value for value in README_IDENTITIES if value in logs]
+    assert "No application metrics to publish" not in logs  # the README says what is printed
