@@ -160,6 +160,29 @@ def test_signpost_admin_import_uploads_follows_and_writes_the_reports(
     assert "rejects: 13 ->" in out.getvalue()
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_signpost_admin_import_in_a_terminal_shows_the_final_line_once(
+    local_stack: LocalStack, tmp_path: Path, request: pytest.FixtureRequest
+):
+    path = tmp_path / "caseload.csv"
+    path.write_bytes(sample_today())
+    LEDGER.add_identity_values(request.node.nodeid, csv_rows(path.read_bytes()))
+    args = argparse.Namespace(
+        file=path, org="E09000007", api=local_stack.url, token=None,
+        role="la_practitioner", sub="cli-2", poll=0.2, timeout=120.0,
+    )  # fmt: skip
+    out, err = _Terminal(), _Terminal()
+    assert import_client.run(args, out, err) == 0, out.getvalue()
+    shown = (err.getvalue() + out.getvalue()).replace("\r", "\n")
+    final = [line for line in shown.splitlines() if line.endswith("  completed")]
+    assert len(final) == 1, shown
+    assert "rejects: 13 ->" in out.getvalue()
+
+
 def test_signpost_admin_import_refuses_a_token_of_another_organisation(
     local_stack: LocalStack, tmp_path: Path
 ):

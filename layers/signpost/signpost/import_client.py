@@ -228,7 +228,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
         out.write(f"cannot reach {args.api}: {type(exc).__name__}\n")
         return EXIT_FAILED
     rejects_path, duplicates_path = write_reports(args.file, report)
-    out.write(progress_line(report) + "\n")
+    if not (live and out.isatty()):  # a terminal already shows the final progress line
+        out.write(progress_line(report) + "\n")
     out.write(f"rejects: {len(report['rejects'])} -> {rejects_path}\n")
     out.write(f"duplicates: {len(report['duplicates_detail'])} -> {duplicates_path}\n")
     if final.get("status") not in _DONE:
