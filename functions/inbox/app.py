@@ -7,17 +7,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import operation, reply
 from signpost.authz import Action
 from signpost.dal.inbox import DynamoInbox
-from signpost.http import current_caller, json_response, make_resolver
+from signpost.http import api_handler, current_caller, json_response, make_resolver
 from signpost.logic import directory, notifications
 from signpost.models.common import Health, OpenApiDocument
 from signpost.models.notifications import Notification, NotificationPage
 from signpost.models.organisation import Organisation, OrganisationIn
-from signpost.observability import logger, metrics, tracer
 from signpost.wiring import services
 
 app = make_resolver(
@@ -149,8 +146,4 @@ def read_notification(
     return json_response(200, item)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

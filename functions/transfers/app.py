@@ -8,13 +8,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import operation, reply
 from signpost.authz import Action
 from signpost.dal.transfers import DynamoTransfers
 from signpost.errors import BadRequest
-from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import api_handler, current_caller, header, json_response, make_resolver, raw_json_body
 from signpost.logic import transfers
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.transfers import (
@@ -25,7 +23,7 @@ from signpost.models.transfers import (
     TransferStatus,
     TransferView,
 )
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import metrics
 from signpost.wiring import services
 
 app = make_resolver(
@@ -233,8 +231,4 @@ def withdraw(transfer_id: TransferId) -> Response[str]:
     return json_response(200, view)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)
