@@ -41,14 +41,6 @@ CURRENT = str(KEY_SCHEME_VERSION)  # the version registrations write
 
 
 @pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
-@pytest.fixture
 def strict(aws: LocalAws) -> Iterator[StrictDynamoDB]:
     with strict_dynamodb(clients.dynamodb()) as limits:
         yield limits

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,6 @@ ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {"given_names": "Tomasz", "family_name": "Okonkwo-Reid", "date_of_birth": "2012-06-17"}
 UTC = dt.UTC
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 class KmsCalls:

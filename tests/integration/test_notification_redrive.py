@@ -32,11 +32,6 @@ REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {"given_names": "Nadia", "family_name": "Okonkwo", "date_of_birth": "2012-04-04"}
 
 
-@pytest.fixture
-def stream(records_stream: LocalStream) -> LocalStream:
-    return records_stream
-
-
 def _queue_depth(aws: LocalAws) -> int:
     attributes = boto3.client("sqs", region_name="eu-west-2").get_queue_attributes(
         QueueUrl=aws.queue_urls["NotifierFailureQueue"],

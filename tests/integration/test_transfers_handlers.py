@@ -5,7 +5,6 @@ transaction conflicts show no lost, no duplicated notification and no half-done 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -27,27 +26,12 @@ ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 CHILD = {"given_names": "Tomasz", "family_name": "Nowak-Ellis", "date_of_birth": "2016-02-11"}
 
 
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
 @pytest.fixture(autouse=True)
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """botocore's retry back-off sleeps, recorded instead of slept."""
     slept: list[float] = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", slept.append)
     return slept
-
-
-@pytest.fixture
-def stream(aws: LocalAws) -> Iterator[LocalStream]:
-    feed = LocalStream(aws).install()
-    yield feed
-    feed.uninstall()
 
 
 def deliver(stream: LocalStream) -> None:
