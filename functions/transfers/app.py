@@ -4,7 +4,7 @@ accept, decline, withdraw)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -12,7 +12,15 @@ from signpost.api_doc import operation, reply
 from signpost.authz import Action
 from signpost.dal.transfers import DynamoTransfers
 from signpost.errors import BadRequest
-from signpost.http import api_handler, current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import (
+    api_handler,
+    current_caller,
+    header,
+    item_page,
+    json_response,
+    make_resolver,
+    raw_json_body,
+)
 from signpost.logic import transfers
 from signpost.logic.idempotency import idempotency_request
 from signpost.models.transfers import (
@@ -130,13 +138,10 @@ def list_transfers(
         limit=limit,
         after=after,
     )
-    body: dict[str, Any] = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
-    if cursor:
-        query = f"direction={direction.value}&limit={limit}&after={cursor}"
-        if status:
-            query += f"&status={status.value}"
-        body["next"] = f"/v1/transfers?{query}"
-    return json_response(200, body)
+    query = f"direction={direction.value}&limit={limit}&after={cursor}"
+    if status:
+        query += f"&status={status.value}"
+    return json_response(200, item_page(items, f"/v1/transfers?{query}" if cursor else None))
 
 
 @app.post(

@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -201,6 +201,14 @@ def _require_media_type(event: Mapping[str, Any], expected: str) -> None:
 def _shown(media: str) -> str:
     """A media type as the client sent it, if it looks like one (it is echoed in `detail`)."""
     return media if re.fullmatch(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,60}", media) else "that type"
+
+
+def item_page(items: Iterable[BaseModel], next_page: str | None) -> dict[str, Any]:
+    """A page of a list: its items and, while there are more, the URL of the `next` page."""
+    body: dict[str, Any] = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
+    if next_page:
+        body["next"] = next_page
+    return body
 
 
 def raw_body(app: APIGatewayRestResolver) -> bytes:
