@@ -14,11 +14,10 @@ from signpost import wiring
 
 from functions.clock.app import lambda_handler as clock_handler
 from infrastructure.local.stream import LocalStream
-from tests.support.lambda_events import caller, function_spec, invoke, lambda_context, make_event
+from tests.support.callers import CAMDEN, HACKNEY
+from tests.support.lambda_events import function_spec, invoke, lambda_context, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 UTC = dt.UTC
 
 

@@ -18,11 +18,9 @@ from signpost.logic import transfers
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
 from tests.integration.faults import Fault, inject, transaction_conflict
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, HACKNEY, ROYAL_FREE
+from tests.support.lambda_events import invoke, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 CHILD = {"given_names": "Tomasz", "family_name": "Nowak-Ellis", "date_of_birth": "2016-02-11"}
 
 
