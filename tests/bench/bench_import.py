@@ -97,7 +97,11 @@ class Meter:
         reset_clients()  # clients made before now would not carry the hooks
         wiring.reset_services()
         logical = {name: logical_id for logical_id, name in aws.tables.items()}
-        self.usage = Usage([clients.dynamodb()], template_indexes(aws.tables), logical)
+        dynamodb = clients.dynamodb()
+        self.usage = Usage([dynamodb], template_indexes(aws.tables), logical)
+        # the clock stops after Usage has priced the call: its work is not our code's CPU time
+        dynamodb.meta.events.unregister("after-call.*.*", self.after)
+        dynamodb.meta.events.register("after-call.*.*", self.after)
 
 
 def _latency(name: str) -> float:
