@@ -27,7 +27,7 @@ POLL_SECONDS = 0.05
 # The served local stack cuts imports into smaller batches than AWS (template: 100 rows): moto
 # is far slower than DynamoDB, and while the worker runs no request is served (one invocation
 # at a time), so small batches keep progress polls answered within seconds. Same code path.
-SERVED_STACK_ENV = {"IMPORT_BATCH_ROWS": "20"}
+SERVED_STACK_ENV = {"IMPORT_BATCH_ROWS": "10"}
 # While the worker has a message, nobody else receives it (in AWS: the queue's VisibilityTimeout).
 IN_FLIGHT_SECONDS = 900
 
