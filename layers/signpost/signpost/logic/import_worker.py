@@ -276,7 +276,10 @@ class _BatchRun:
             link, current = known.link, known.record
         key, fingerprint = known.key, known.fingerprint
         previous = link.child_id if link else None
-        if current is not None and self._own_active(current):
+        # A correction whose NHS number another record holds is not retried as a correction:
+        # the holder is revealed below, like any row that finds an existing child.
+        revealed = holder is not None and (current is None or holder.child_id != current.child_id)
+        if current is not None and self._own_active(current) and not revealed:
             return self._apply(current, row, key, fingerprint, previous, full=full)
         identity = identity_dict(row.request)
         # As registration does: the blocks and the identity guard in one consistent read, so a

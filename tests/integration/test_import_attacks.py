@@ -1,0 +1,104 @@
+"""Bulk import, read as an attacker inside the system would: a practitioner of one authority
+probing for children of another, or another organisation reaching for an import.
+
+Every answer that says a child is on the index is audited on the child's chain and told to
+the responsible organisation, exactly as a search is; anything else says nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from signpost import wiring
+
+from infrastructure.local.aws import LocalAws
+from tests.support.imports import Importer, fake_rows, review_by, to_csv
+from tests.support.lambda_events import caller, invoke, make_event
+
+HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
+
+
+@pytest.fixture
+def aws() -> Iterator[LocalAws]:
+    with LocalAws() as local:
+        wiring.reset_services()
+        yield local
+    wiring.reset_services()
+
+
+@pytest.fixture
+def importer(aws: LocalAws) -> Importer:
+    return Importer(aws)
+
+
+def scan(aws: LocalAws, table: str = "RecordsTable") -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": aws.tables[table]}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def register(row: dict[str, str], who=HACKNEY) -> str:
+    keys = ("given_names", "family_name", "date_of_birth", "sex", "nhs_number", "postcode")
+    body = {k: row[k] for k in keys if row.get(k)}
+    body.update(categories=["child_protection_plan"], review_by=review_by())
+    response = invoke("records", make_event("POST", "/v1/children", body, caller=who))
+    assert response.status == 201, response.json()
+    return str(response.json()["child_id"])
+
+
+def chain_actions(aws: LocalAws, child_id: str) -> list[str]:
+    chain = [i for i in scan(aws, "AuditTable") if i["pk"]["S"] == f"CHILD#{child_id}"]
+    return [i["action"]["S"] for i in sorted(chain, key=lambda i: i["sk"]["S"])]
+
+
+def told(aws: LocalAws, child_id: str) -> Counter[tuple[str, str]]:
+    return Counter(
+        (i["to_org"]["S"], i["type"]["S"])
+        for i in scan(aws)
+        if i["sk"]["S"] == "INTENT" and i.get("child_id", {}).get("S") == child_id
+    )
+
+
+def test_an_nhs_number_probed_through_a_linked_row_is_a_duplicate_audited_and_notified(aws, importer):
+    """Camden imports its own child, then re-imports the same local_id carrying another
+    authority's child's NHS number. The NHS number's guard names that child: the row is that
+    child's duplicate, shown, audited and notified like a search - not a batch that fails
+    (whose failure alone would say "this NHS number is on the index", unaudited)."""
+    ours, theirs = fake_rows(2)
+    hackney_child = register(theirs)
+    first = importer.import_file(to_csv([ours]))
+    assert first["accepted"] == 1
+    probe = {**ours, "nhs_number": theirs["nhs_number"]}
+    report = importer.import_file(to_csv([probe]))
+    assert report["status"] == "completed"
+    assert (report["accepted"], report["duplicates"], report["rejected"]) == (0, 1, 0)
+    (duplicate,) = report["duplicates_detail"]
+    (signpost,) = duplicate["signposts"]
+    assert signpost["organisation"]["code"] == "E09000012"
+    assert chain_actions(aws, hackney_child) == ["register", "import_duplicate"]
+    assert told(aws, hackney_child)[("E09000012", "record_viewed")] == 1
+    # Camden's own record kept its NHS number (the guard's holder is another child)
+    records = [i for i in scan(aws) if i["sk"]["S"] == "RECORD" and i["org"]["S"] == "E09000007"]
+    assert len(records) == 1 and int(records[0]["version"]["N"]) == 1
+
+
+def test_an_nhs_number_of_another_own_child_is_a_reject_not_a_failed_batch(aws, importer):
+    """The same correction within the organisation: the NHS number's holder is the authority's
+    own child under another local_id, so the row is rejected (R017) and the batch goes on."""
+    rows = fake_rows(3)
+    importer.import_file(to_csv(rows))
+    clash = {**rows[0], "nhs_number": rows[1]["nhs_number"]}
+    report = importer.import_file(to_csv([clash, rows[1], rows[2]]))
+    assert report["status"] == "completed"
+    assert (report["rejected"], report["unchanged"], report["duplicates"]) == (1, 2, 0)
+    assert [(r["row"], r["code"]) for r in report["rejects"]] == [(2, "R017_CHILD_UNDER_OTHER_LOCAL_ID")]
