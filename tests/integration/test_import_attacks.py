@@ -14,9 +14,11 @@ from typing import Any
 import boto3
 import pytest
 from signpost import wiring
+from signpost.dal import clients
 
 from infrastructure.local.aws import LocalAws
-from tests.support.imports import Importer, fake_rows, review_by, to_csv
+from tests.support.iam import ItemRequest, RolePolicies
+from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, to_csv
 from tests.support.lambda_events import caller, invoke, make_event
 
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
@@ -89,7 +91,8 @@ def test_an_nhs_number_probed_through_a_linked_row_is_a_duplicate_audited_and_no
     assert told(aws, hackney_child)[("E09000012", "record_viewed")] == 1
     # Camden's own record kept its NHS number (the guard's holder is another child)
     records = [i for i in scan(aws) if i["sk"]["S"] == "RECORD" and i["org"]["S"] == "E09000007"]
-    assert len(records) == 1 and int(records[0]["version"]["N"]) == 1
+    (record,) = records
+    assert int(record["version"]["N"]) == 1
 
 
 def test_an_nhs_number_of_another_own_child_is_a_reject_not_a_failed_batch(aws, importer):
@@ -102,3 +105,66 @@ def test_an_nhs_number_of_another_own_child_is_a_reject_not_a_failed_batch(aws, 
     assert report["status"] == "completed"
     assert (report["rejected"], report["unchanged"], report["duplicates"]) == (1, 2, 0)
     assert [(r["row"], r["code"]) for r in report["rejects"]] == [(2, "R017_CHILD_UNDER_OTHER_LOCAL_ID")]
+
+
+# ---------------------------------------------------------------- a compromised imports function
+
+
+class Reads:
+    """Every read the product's DynamoDB client sends while `active` (table, partition key)."""
+
+    def __init__(self, tables: dict[str, str]) -> None:
+        self.logical = {name: logical for logical, name in tables.items()}
+        self.active = False
+        self.seen: list[ItemRequest] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not self.active:
+            return
+        action = f"dynamodb:{model.name}"
+        if model.name == "GetItem":
+            self._add(action, params["TableName"], params["Key"]["pk"]["S"])
+        elif model.name == "Query":
+            assert params["KeyConditionExpression"].startswith("pk = :pk")
+            self._add(action, params["TableName"], params["ExpressionAttributeValues"][":pk"]["S"])
+        elif model.name == "BatchGetItem":
+            for table, request in params["RequestItems"].items():
+                for key in request["Keys"]:
+                    self._add(action, table, key["pk"]["S"])
+
+    def _add(self, action: str, table: str, pk: str) -> None:
+        self.seen.append(ItemRequest(action=action, table=self.logical[table], leading_key=pk))
+
+
+def test_the_imports_function_reads_and_writes_only_its_own_items(aws, importer):
+    """The imports role may read only the uploads and the authorities' lists, and append only to
+    an upload's own chain: a compromised imports function cannot read a child's record (its
+    organisation, categories and shielding are plain attributes) nor write on a child's chain.
+    What the function really reads in an upload, a report and a listing is all it is allowed."""
+    rows = fake_rows(3)
+    register(rows[1])
+    reads = Reads(aws.tables)
+    events = clients.dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb", reads)
+    try:
+        reads.active = True
+        import_id = importer.upload(to_csv(rows)).json()["import_id"]
+        reads.active = False
+        importer.run()
+        reads.active = True
+        assert importer.view(import_id).json()["duplicates"] == 1
+        listed = invoke("imports", make_event("GET", "/v1/imports", None, CAMDEN)).json()
+        assert [i["import_id"] for i in listed["items"]] == [import_id]
+    finally:
+        events.unregister("before-parameter-build.dynamodb", reads)
+    policies = RolePolicies()
+    assert {r.leading_key.split("#")[0] for r in reads.seen} == {"IMPORT", "IMPORTS"}
+    assert [r for r in reads.seen if not policies.allows("ImportsFunction", r)] == []
+    for pk in ("CHILD#0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d", "LOCALID#ab12", "NHSIDX#ab12", "TRANSFER#x"):
+        for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"):
+            assert not policies.allows("ImportsFunction", ItemRequest(action, "RecordsTable", pk))
+    chain = "CHILD#0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d"
+    for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"):
+        assert not policies.allows("ImportsFunction", ItemRequest(action, "AuditTable", chain))
+    upload_chain = ItemRequest("dynamodb:PutItem", "AuditTable", f"IMPORT#{import_id}")
+    assert policies.allows("ImportsFunction", upload_chain)
