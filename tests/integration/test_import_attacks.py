@@ -15,6 +15,7 @@ import boto3
 import pytest
 from signpost import wiring
 from signpost.dal import clients
+from signpost.dal.cursors import encode_cursor
 
 from infrastructure.local.aws import LocalAws
 from tests.support.iam import ItemRequest, RolePolicies
@@ -168,3 +169,28 @@ def test_the_imports_function_reads_and_writes_only_its_own_items(aws, importer)
         assert not policies.allows("ImportsFunction", ItemRequest(action, "AuditTable", chain))
     upload_chain = ItemRequest("dynamodb:PutItem", "AuditTable", f"IMPORT#{import_id}")
     assert policies.allows("ImportsFunction", upload_chain)
+
+
+# ---------------------------------------------------------------- another organisation, ids, cursors
+
+
+@pytest.mark.parametrize(
+    "position",
+    ["DUP#0000002|~", "~|REJECT#0000002#00", "BATCH#00001|~", "IMPORT#1|~", "~|LOCALID#1"],
+)
+def test_a_cursor_holds_only_the_family_it_pages(aws, importer, position):
+    """The report's cursor positions the rejects among the rejects and the duplicates among the
+    duplicates; one naming any other item (a batch, the upload, the other list) is a 400, not a
+    query DynamoDB refuses (a starting key outside the key condition is a ValidationException)."""
+    import_id = importer.import_file(to_csv(fake_rows(1)))["import_id"]
+    assert importer.view(import_id, cursor=encode_cursor(position)).status == 400
+
+
+def test_an_import_id_past_any_issued_length_is_404_like_any_other(aws, importer):
+    import_id = importer.upload(to_csv(fake_rows(1))).json()["import_id"]
+    unknown = importer.view("f" * 32)
+    assert unknown.status == 404
+    for too_long in (import_id + "0" * 200, "a" * 2100):
+        answer = importer.view(too_long)
+        assert (answer.status, answer.json()) == (404, unknown.json())
+    assert importer.view(import_id, HACKNEY).json() == unknown.json()
