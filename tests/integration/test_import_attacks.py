@@ -194,3 +194,27 @@ def test_an_import_id_past_any_issued_length_is_404_like_any_other(aws, importer
         answer = importer.view(too_long)
         assert (answer.status, answer.json()) == (404, unknown.json())
     assert importer.view(import_id, HACKNEY).json() == unknown.json()
+
+
+def test_an_organisation_locked_out_after_uploading_imports_nothing_more(aws, importer):
+    """Deactivating an organisation locks its tokens out within a minute; the worker, which acts
+    as the uploader, must stop too - not go on registering rows and revealing duplicates for an
+    organisation that may no longer act (its batches report failed)."""
+    rows = fake_rows(3)
+    register(rows[1])
+    import_id = importer.upload(to_csv(rows)).json()["import_id"]
+    admin = caller("NATIONAL", "admin", "admin-1")
+    camden = invoke("inbox", make_event("GET", "/v1/organisations/E09000007", caller=admin)).json()
+    off = invoke(
+        "inbox", make_event("PUT", "/v1/organisations/E09000007", {**camden, "active": False}, admin)
+    )
+    assert off.status == 200
+    wiring.reset_services()  # a worker instance whose directory cache is past its minute
+    importer.run()
+    assert [i for i in scan(aws) if i["sk"]["S"] == "RECORD" and i["org"]["S"] == "E09000007"] == []
+    assert [i for i in scan(aws, "AuditTable") if i["action"]["S"] == "import_duplicate"] == []
+    batches = [
+        i for i in scan(aws) if i["pk"]["S"] == f"IMPORT#{import_id}" and i["sk"]["S"].startswith("BATCH#")
+    ]
+    assert [i["failed"]["BOOL"] for i in batches] == [True]
+    assert importer.queue.stats.retried == 0

@@ -406,11 +406,22 @@ def import_batch(
     if job is None:
         return False
     progress = ports.imports.get_batch(message.import_id, message.plan.batch)
-    if progress is None or not (job.finished(progress) or progress.failed):
+    pending = progress is None or not (job.finished(progress) or progress.failed)
+    if pending and not _may_go_on(services, job):
+        # The worker acts as the uploader: an organisation locked out since the upload (the
+        # authorizer now refuses its tokens) imports nothing more, and its batches report failed.
+        ports.imports.mark_failed(job.import_id, message.plan.batch, job.expires_at)
+        return True
+    if pending:
         run = _BatchRun(services, ports, job, message.plan, time_left)
         run.run(progress.next_row if progress and progress.next_row else message.plan.first_row)
     complete_if_done(services, ports, job)
     return True
+
+
+def _may_go_on(services: Services, job: ImportJob) -> bool:
+    organisation = services.store.directory.get(job.org)
+    return organisation is not None and organisation.active
 
 
 def complete_if_done(services: Services, ports: ImportPorts, job: ImportJob) -> bool:
