@@ -111,6 +111,11 @@ def test_an_nhs_number_of_another_own_child_is_a_reject_not_a_failed_batch(aws, 
 # ---------------------------------------------------------------- a compromised imports function
 
 
+def _partition(key: dict[str, Any]) -> str:
+    value = key.get("pk") or key.get("id") or key.get("code") or next(iter(key.values()))
+    return str(value["S"])
+
+
 class Reads:
     """Every read the product's DynamoDB client sends while `active` (table, partition key)."""
 
@@ -124,14 +129,15 @@ class Reads:
             return
         action = f"dynamodb:{model.name}"
         if model.name == "GetItem":
-            self._add(action, params["TableName"], params["Key"]["pk"]["S"])
+            self._add(action, params["TableName"], _partition(params["Key"]))
         elif model.name == "Query":
-            assert params["KeyConditionExpression"].startswith("pk = :pk")
-            self._add(action, params["TableName"], params["ExpressionAttributeValues"][":pk"]["S"])
+            # every key condition here is "<partition key> = :value [AND ...]"
+            name = params["KeyConditionExpression"].split("=")[1].split()[0]
+            self._add(action, params["TableName"], params["ExpressionAttributeValues"][name]["S"])
         elif model.name == "BatchGetItem":
             for table, request in params["RequestItems"].items():
                 for key in request["Keys"]:
-                    self._add(action, table, key["pk"]["S"])
+                    self._add(action, table, _partition(key))
 
     def _add(self, action: str, table: str, pk: str) -> None:
         self.seen.append(ItemRequest(action=action, table=self.logical[table], leading_key=pk))
@@ -141,7 +147,8 @@ def test_the_imports_function_reads_and_writes_only_its_own_items(aws, importer)
     """The imports role may read only the uploads and the authorities' lists, and append only to
     an upload's own chain: a compromised imports function cannot read a child's record (its
     organisation, categories and shielding are plain attributes) nor write on a child's chain.
-    What the function really reads in an upload, a report and a listing is all it is allowed."""
+    The worker appends to children's chains only. What each function really reads in an upload,
+    its batches, a report and a listing is all its role allows."""
     rows = fake_rows(3)
     register(rows[1])
     reads = Reads(aws.tables)
@@ -151,14 +158,26 @@ def test_the_imports_function_reads_and_writes_only_its_own_items(aws, importer)
         reads.active = True
         import_id = importer.upload(to_csv(rows)).json()["import_id"]
         reads.active = False
+        worker = Reads(aws.tables)
+        events.register("before-parameter-build.dynamodb", worker)
+        worker.active = True
         importer.run()
+        worker.active = False
         reads.active = True
         assert importer.view(import_id).json()["duplicates"] == 1
         listed = invoke("imports", make_event("GET", "/v1/imports", None, CAMDEN)).json()
         assert [i["import_id"] for i in listed["items"]] == [import_id]
     finally:
         events.unregister("before-parameter-build.dynamodb", reads)
+        events.unregister("before-parameter-build.dynamodb", worker)
     policies = RolePolicies()
+    # the worker reads children's chains only, as its role now allows (and no other chain)
+    assert {r.leading_key.split("#")[0] for r in worker.seen if r.table == "AuditTable"} <= {"CHILD"}
+    assert [r for r in worker.seen if not policies.allows("ImportWorkerFunction", r)] == []
+    for chain in (f"IMPORT#{import_id}", "SEARCH#x", "DIRECTORY#E09000007"):
+        assert not policies.allows(
+            "ImportWorkerFunction", ItemRequest("dynamodb:PutItem", "AuditTable", chain)
+        )
     assert {r.leading_key.split("#")[0] for r in reads.seen} == {"IMPORT", "IMPORTS"}
     assert [r for r in reads.seen if not policies.allows("ImportsFunction", r)] == []
     for pk in ("CHILD#0d4c8b2a6e1f4a3b9c7d5e8f0a2b4c6d", "LOCALID#ab12", "NHSIDX#ab12", "TRANSFER#x"):
