@@ -37,7 +37,7 @@ SEALERS = ("RecordsFunction", "SearchFunction", "ImportWorkerFunction")
 
 
 def test_only_the_clock_writes_the_key_store_and_only_sealers_read_it(resources: dict[str, Any]) -> None:
-    role = {f: function_role(resources, f) for f in SEALERS + ("ClockFunction",)}
+    role = {f: function_role(resources, f) for f in (*SEALERS, "ClockFunction")}
     assert _key_store_actions(resources) == {
         role["RecordsFunction"]: {"dynamodb:GetItem"},
         role["SearchFunction"]: {"dynamodb:GetItem"},
@@ -47,7 +47,7 @@ def test_only_the_clock_writes_the_key_store_and_only_sealers_read_it(resources:
 
 
 def test_every_use_of_the_data_key_is_bound_to_its_purpose(resources: dict[str, Any]) -> None:
-    role = {f: function_role(resources, f) for f in SEALERS + ("ClockFunction",)}
+    role = {f: function_role(resources, f) for f in (*SEALERS, "ClockFunction")}
     uses: set[tuple[str, str, str]] = set()
     for statement in key_policy(resources, "DataKey"):
         if principals(statement) == {"root"}:
