@@ -237,3 +237,29 @@ def test_an_organisation_locked_out_after_uploading_imports_nothing_more(aws, im
     ]
     assert [i["failed"]["BOOL"] for i in batches] == [True]
     assert importer.queue.stats.retried == 0
+
+
+# ---------------------------------------------------------------- local_ids across organisations
+
+
+def test_a_child_transferred_since_its_import_is_imported_by_its_new_organisation(aws, importer):
+    """Camden imported the child under its local_id, then transferred it to Hackney. Hackney's
+    import of the child under Hackney's own local_id links it (Camden's old link no longer
+    speaks for the child); Camden's old local_id now finds Hackney's child: a duplicate."""
+    (row,) = fake_rows(1)
+    importer.import_file(to_csv([row]))
+    (child_id,) = {i["pk"]["S"].removeprefix("CHILD#") for i in scan(aws) if i["sk"]["S"] == "RECORD"}
+    body = {"to_org": "E09000012", "reason": "family_moved", "move_date": review_by(0)}
+    event = make_event("POST", f"/v1/children/{child_id}/transfers", body, caller=CAMDEN)
+    transfer_id = invoke("transfers", event).json()["transfer_id"]
+    for step in ("acknowledge", "accept"):
+        done = invoke("transfers", make_event("POST", f"/v1/transfers/{transfer_id}/{step}", caller=HACKNEY))
+        assert done.status == 200, done.json()
+    hackneys = {**row, "local_id": "H-1"}
+    report = importer.import_file(to_csv([hackneys]), who=HACKNEY)
+    assert (report["rejected"], report["unchanged"], report["accepted"]) == (0, 1, 0), report["rejects"]
+    again = importer.import_file(to_csv([hackneys]), who=HACKNEY)
+    assert again["unchanged"] == 1
+    camden_again = importer.import_file(to_csv([row]))
+    assert camden_again["duplicates"] == 1
+    assert len([i for i in scan(aws) if i["sk"]["S"] == "RECORD"]) == 1

@@ -304,7 +304,8 @@ class _BatchRun:
         record = matched[0]
         if record.org == caller.org:
             other = self.ports.imports.link_of_child(record.child_id)
-            if other is not None and other != key:
+            stale = other is not None and other != key and not self._speaks_for(other, record)
+            if other is not None and other != key and not stale:
                 reject = Reject(
                     row=row.row,
                     local_id=row.local_id,
@@ -312,7 +313,9 @@ class _BatchRun:
                     field="local_id",
                 )
                 return _Decision("rejected", Changes(), rejects=[reject])
-            return self._apply(record, row, key, fingerprint, previous, full=full)
+            return self._apply(
+                record, row, key, fingerprint, previous, full=full, replaces_ref=other if stale else None
+            )
         # Another organisation's child: shown like a search result, audited and notified as one.
         changes = Changes()
         disclose(
@@ -337,9 +340,11 @@ class _BatchRun:
         previous: str | None,
         *,
         full: FullBlocks,
+        replaces_ref: str | None = None,
     ) -> _Decision:
         """The organisation's own record, brought in line with the row (if it differs)."""
-        link = [(self._link(key, record, fingerprint), previous)]
+        made = self._link(key, record, fingerprint).model_copy(update={"replaces_ref": replaces_ref})
+        link = [(made, previous)]
         wanted = self._differences(record, row.request)
         if wanted is None:
             return _Decision("unchanged", Changes(), links=link)
@@ -370,6 +375,12 @@ class _BatchRun:
         return record if record is not None and record.status == "active" else None
 
     # ---------------------------------------------------------------- helpers
+    def _speaks_for(self, local_key: str, record: ChildRecord) -> bool:
+        """Whether the link `local_key` is this organisation's and still names the child (a link
+        of the organisation that held the child before a transfer no longer does)."""
+        link = self.ports.imports.links([local_key]).get(local_key)
+        return link is not None and link.org == self.caller.org and link.child_id == record.child_id
+
     def _own_active(self, record: ChildRecord | None) -> bool:
         return record is not None and record.status == "active" and record.org == self.caller.org
 
