@@ -15,20 +15,11 @@ import io
 import sys
 from pathlib import Path
 
+from signpost.logic.import_csv import COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "import-sample.csv"
 SAMPLE_DATE = dt.date(2026, 12, 2)  # when the committed sample was written
-COLUMNS = (
-    "local_id",
-    "given_names",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "nhs_number",
-    "postcode",
-    "categories",
-    "review_by",
-)
 
 # (cells, expected outcome). A review_by of "+N" is N days after --today.
 ROWS: list[tuple[tuple[str, ...], str]] = [

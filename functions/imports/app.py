@@ -5,19 +5,17 @@ The rows themselves are imported by the worker (functions/import_worker), batch 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import operation, reply
 from signpost.authz import Action
-from signpost.http import current_caller, json_response, make_resolver, raw_body
+from signpost.http import api_handler, current_caller, json_response, make_resolver, raw_body
 from signpost.logic import imports
 from signpost.logic.import_csv import COLUMNS
 from signpost.models.imports import ImportAccepted, ImportList, ImportView
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import metrics
 from signpost.wiring import import_ports, services
 
 CSV = "text/csv"
@@ -126,8 +124,4 @@ def get_import(
     return json_response(200, body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import operation, reply
 from signpost.authz import Action
 from signpost.dal.inbox import DynamoInbox
-from signpost.http import current_caller, json_response, make_resolver
+from signpost.http import api_handler, current_caller, item_page, json_response, make_resolver
 from signpost.logic import directory, notifications
 from signpost.models.common import Health, OpenApiDocument
 from signpost.models.notifications import Notification, NotificationPage
 from signpost.models.organisation import Organisation, OrganisationIn
-from signpost.observability import logger, metrics, tracer
 from signpost.wiring import services
 
 app = make_resolver(
@@ -125,10 +122,8 @@ def list_notifications(
     items, cursor = notifications.list_notifications(
         _inbox(), current_caller(app), unread_only=unread, limit=limit, after=after
     )
-    body: dict[str, Any] = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
-    if cursor:
-        body["next"] = f"/v1/notifications?limit={limit}&after={cursor}" + ("&unread=true" if unread else "")
-    return json_response(200, body)
+    query = f"limit={limit}&after={cursor}" + ("&unread=true" if unread else "")
+    return json_response(200, item_page(items, f"/v1/notifications?{query}" if cursor else None))
 
 
 @app.post(
@@ -149,8 +144,4 @@ def read_notification(
     return json_response(200, item)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import error, operation, reply
 from signpost.authz import Action
-from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import api_handler, current_caller, header, json_response, make_resolver, raw_json_body
 from signpost.logic import access_log as access_log_logic
 from signpost.logic import records
 from signpost.logic import subject_access as subject_access_logic
@@ -20,7 +18,7 @@ from signpost.models.children import ChildCreated, ChildView, CloseRequest, Regi
 from signpost.models.problems import DuplicateChildProblem
 from signpost.models.search import SearchResult
 from signpost.models.security import SubjectAccessReport
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import metrics
 from signpost.wiring import services
 
 app = make_resolver(
@@ -178,8 +176,4 @@ def subject_access_report(child_id: ChildId) -> Response[str]:
     return json_response(200, report)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import error, operation, reply
 from signpost.authz import Action
 from signpost.errors import TooManyRequests
-from signpost.http import current_caller, json_response, make_resolver
+from signpost.http import api_handler, current_caller, json_response, make_resolver
 from signpost.logic import break_glass as break_glass_logic
 from signpost.logic import search as search_logic
 from signpost.models.search import BreakGlassRequest, SearchRequest, SearchResult
-from signpost.observability import count_search, logger, metrics, tracer
+from signpost.observability import count_search, metrics
 from signpost.wiring import services
 
 app = make_resolver(
@@ -89,8 +87,4 @@ def break_glass(
     return json_response(200, result)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

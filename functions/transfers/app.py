@@ -4,19 +4,27 @@ accept, decline, withdraw)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from signpost.api_doc import operation, reply
-from signpost.authz import Action
+from signpost.authz import Action, Caller
 from signpost.dal.transfers import DynamoTransfers
 from signpost.errors import BadRequest
-from signpost.http import current_caller, header, json_response, make_resolver, raw_json_body
+from signpost.http import (
+    api_handler,
+    current_caller,
+    header,
+    item_page,
+    json_response,
+    make_resolver,
+    raw_json_body,
+)
 from signpost.logic import transfers
 from signpost.logic.idempotency import idempotency_request
+from signpost.logic.services import Services
 from signpost.models.transfers import (
     DeclineRequest,
     Direction,
@@ -25,7 +33,7 @@ from signpost.models.transfers import (
     TransferStatus,
     TransferView,
 )
-from signpost.observability import logger, metrics, tracer
+from signpost.observability import metrics
 from signpost.wiring import services
 
 app = make_resolver(
@@ -40,7 +48,10 @@ app = make_resolver(
 )
 ChildId = Annotated[str, Path(min_length=1, description="The record's id (opaque)")]
 TransferId = Annotated[str, Path(min_length=1, description="The transfer's id (opaque)")]
-NOT_ADDRESSED = "No such transfer, or not one addressed to the caller's organisation (they answer alike)."
+ADDRESSED_ERRORS = {
+    404: "No such transfer, or not one addressed to the caller's organisation (they answer alike).",
+    409: "The transfer is already decided (accepted, declined or withdrawn).",
+}
 
 
 def _repository() -> DynamoTransfers:
@@ -67,6 +78,16 @@ def _no_fields() -> None:
             "this request takes no fields",
             errors=[{"field": name, "message": "unknown field"} for name in sorted(body)],
         )
+
+
+def _step(
+    step: Callable[[Services, DynamoTransfers, Caller, str], TransferView], transfer_id: str, metric: str
+) -> Response[str]:
+    """acknowledge, accept or withdraw: no fields, the caller's step, counted, the transfer as it is now."""
+    _no_fields()
+    view = step(services(), _repository(), current_caller(app), transfer_id)
+    metrics.add_metric(name=metric, unit="Count", value=1)
+    return json_response(200, view)
 
 
 @app.post(
@@ -132,13 +153,10 @@ def list_transfers(
         limit=limit,
         after=after,
     )
-    body: dict[str, Any] = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
-    if cursor:
-        query = f"direction={direction.value}&limit={limit}&after={cursor}"
-        if status:
-            query += f"&status={status.value}"
-        body["next"] = f"/v1/transfers?{query}"
-    return json_response(200, body)
+    query = f"direction={direction.value}&limit={limit}&after={cursor}"
+    if status:
+        query += f"&status={status.value}"
+    return json_response(200, item_page(items, f"/v1/transfers?{query}" if cursor else None))
 
 
 @app.post(
@@ -151,17 +169,11 @@ def list_transfers(
         "`acknowledge_by` clock. Takes no fields (no body, or `{}`). Sent again for a transfer already "
         "acknowledged, it answers the first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
-        errors={
-            404: NOT_ADDRESSED,
-            409: "The transfer is already decided (accepted, declined or withdrawn).",
-        },
+        errors=ADDRESSED_ERRORS,
     ),
 )
 def acknowledge(transfer_id: TransferId) -> Response[str]:
-    _no_fields()
-    view = transfers.acknowledge(services(), _repository(), current_caller(app), transfer_id)
-    metrics.add_metric(name="TransferAcknowledged", unit="Count", value=1)
-    return json_response(200, view)
+    return _step(transfers.acknowledge, transfer_id, "TransferAcknowledged")
 
 
 @app.post(
@@ -174,17 +186,11 @@ def acknowledge(transfer_id: TransferId) -> Response[str]:
         "sending organisation, which from then on gets 404 for the child. Takes no fields (no body, or "
         "`{}`). Sent again for a transfer already accepted, it answers the first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
-        errors={
-            404: NOT_ADDRESSED,
-            409: "The transfer is already decided (accepted, declined or withdrawn).",
-        },
+        errors=ADDRESSED_ERRORS,
     ),
 )
 def accept(transfer_id: TransferId) -> Response[str]:
-    _no_fields()
-    view = transfers.accept(services(), _repository(), current_caller(app), transfer_id)
-    metrics.add_metric(name="TransferAccepted", unit="Count", value=1)
-    return json_response(200, view)
+    return _step(transfers.accept, transfer_id, "TransferAccepted")
 
 
 @app.post(
@@ -197,10 +203,7 @@ def accept(transfer_id: TransferId) -> Response[str]:
         "stays responsible and is told. Sent again for a transfer already declined, it answers the "
         "first response again (200).",
         ok={200: reply(TransferView, "The transfer")},
-        errors={
-            404: NOT_ADDRESSED,
-            409: "The transfer is already decided (accepted, declined or withdrawn).",
-        },
+        errors=ADDRESSED_ERRORS,
     ),
 )
 def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
@@ -227,14 +230,7 @@ def decline(transfer_id: TransferId, body: DeclineRequest) -> Response[str]:
     ),
 )
 def withdraw(transfer_id: TransferId) -> Response[str]:
-    _no_fields()
-    view = transfers.withdraw(services(), _repository(), current_caller(app), transfer_id)
-    metrics.add_metric(name="TransferWithdrawn", unit="Count", value=1)
-    return json_response(200, view)
+    return _step(transfers.withdraw, transfer_id, "TransferWithdrawn")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = api_handler(app)

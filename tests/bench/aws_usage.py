@@ -46,6 +46,25 @@ def template_indexes(tables: Mapping[str, str]) -> dict[str, dict[str, tuple[str
     return out
 
 
+def import_settings() -> dict[str, Any]:
+    """The bulk import's settings in template.yaml: rows per batch (queue message), the worker's
+    SQS mapping (messages per invocation, concurrency), memory and timeout of both functions."""
+    from infrastructure.local.aws import parsed_template  # noqa: PLC0415 - only the benchmark needs it
+
+    resources = parsed_template()["Resources"]
+    worker = resources["ImportWorkerFunction"]["Properties"]
+    api = resources["ImportsFunction"]["Properties"]
+    (event,) = worker["Events"].values()
+    return {
+        "batch_rows": int(api["Environment"]["Variables"]["IMPORT_BATCH_ROWS"]),
+        "batch_size": int(event["Properties"]["BatchSize"]),
+        "concurrency": int(event["Properties"]["ScalingConfig"]["MaximumConcurrency"]),
+        "memory_gb": int(worker["MemorySize"]) / 1024,
+        "timeout_s": int(worker["Timeout"]),
+        "api_memory_gb": int(api["MemorySize"]) / 1024,
+    }
+
+
 def value_size(value: Mapping[str, Any]) -> int:
     ((kind, inner),) = value.items()
     if kind == "S":

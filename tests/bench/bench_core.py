@@ -3,7 +3,8 @@ and what it all costs.
 
 1. Calls per operation by service (and by API) for every endpoint of template.yaml, through
    the real handlers on moto, with DynamoDB request units (tests/bench/endpoints.py,
-   aws_usage.py); the notifier per intent, the authorizer per token, the clock per run.
+   aws_usage.py); the notifier per intent, the authorizer per token, the clock per run; bulk
+   import's three routes per request and its worker per row (a first import, then unchanged).
 2. Steady-state KMS calls per search, registration and read from the multi-instance
    simulation (tests/bench/bench_keys.py), with the design before it in the same run.
 3. Cold import of every function module: a fresh interpreter per measurement, Lambda's
@@ -11,7 +12,8 @@ and what it all costs.
    loop (the ratio is what counts on a shared machine). CPU time of the process is the
    figure (waiting for a busy machine's CPU is not the import's), wall time is shown too.
 4. The cost model (tests/bench/cost_model.py): per 1M searches, per 1,000 registrations,
-   per year at ContactPoint's design load and at 10x, storage at 500,000 children.
+   per year at ContactPoint's design load and at 10x, storage at 500,000 children; bulk import
+   per 15,000-row file, onboarding every local authority once, and monthly re-imports.
 
 Latency here is moto in one process: our code plus moto's, not DynamoDB's round trips.
 The last line is one JSON object with every figure.
@@ -42,6 +44,7 @@ from tests.support.lambda_events import route_table  # noqa: E402
 POPULATION = int(os.environ.get("BENCH_POPULATION", "200"))
 SEARCHES = int(os.environ.get("BENCH_SEARCHES", "200"))
 REPS = int(os.environ.get("BENCH_REPS", "10"))
+IMPORT_ROWS = int(os.environ.get("BENCH_ENDPOINT_IMPORT_ROWS", "300"))
 IMPORT_REPEATS = int(os.environ.get("BENCH_IMPORT_REPEATS", "7"))
 FUNCTIONS = tuple(sorted(spec.name for spec in route_table().functions.values()))
 # What Lambda's python3.12 runtime sets, and what template.yaml's Globals set.
@@ -239,6 +242,7 @@ def costs(
         },
         "design_load_per_year": design,
         "ten_times_design_load_per_year": ten,
+        "imports": cost_model.imports(endpoints, load, kms_per_op),
         "storage_usd_per_year_at_500k_children": round(storage["gb_at_start"] * 12 * storage_month, 2),
         "storage_usd_in_year_ten_at_design_load": round(
             (storage["gb_at_start"] + 10 * growth) * 12 * storage_month
@@ -260,6 +264,8 @@ def main() -> None:
         after_searches = table_bytes(aws)
         print(f"every other endpoint, {REPS} times…", file=sys.stderr)
         bench.every_other_route(REPS)
+        print(f"bulk import of {IMPORT_ROWS} rows, then the same file again…", file=sys.stderr)
+        bench.imports(IMPORT_ROWS, REPS)
         endpoints = bench.summary()
         invocations = bench.stream.stats.invocations
         unmeasured = bench.unmeasured_routes()
@@ -300,7 +306,8 @@ def main() -> None:
 def _print_summary(figures: dict[str, Any]) -> None:
     endpoints = figures["calls_per_operation"]
     print(
-        f"{'endpoint':58} {'ddb':>5} {'kms':>5} {'sns':>5} {'RRU':>6} {'WRU':>6} {'idxWRU':>6}",
+        f"{'endpoint':58} {'ddb':>5} {'kms':>5} {'sns':>5} {'s3':>5} {'sqs':>5} "
+        f"{'RRU':>6} {'WRU':>6} {'idxWRU':>6}",
         file=sys.stderr,
     )
     for label, row in endpoints.items():
@@ -308,6 +315,7 @@ def _print_summary(figures: dict[str, Any]) -> None:
         units = row["dynamodb_units"]
         print(
             f"{label[:58]:58} {by.get('dynamodb', 0):5} {by.get('kms', 0):5} {by.get('sns', 0):5} "
+            f"{by.get('s3', 0):5} {by.get('sqs', 0):5} "
             f"{units.get('rru', 0):6} {units.get('wru', 0):6} {units.get('wru_index', 0):6}",
             file=sys.stderr,
         )
@@ -333,6 +341,14 @@ def _print_summary(figures: dict[str, Any]) -> None:
         file=sys.stderr,
     )
     print("a year at design load, USD by line:", cost["design_load_per_year"]["by_line_usd"], file=sys.stderr)
+    imports = cost["imports"]
+    print(
+        f"imports ({imports['assumption']}): ${imports['usd_file_of_15000_rows_first_import']} a 15,000-row "
+        f"file (first import), ${imports['usd_file_of_15000_rows_unchanged']} uploaded again unchanged; "
+        f"onboarding ${imports['usd_onboarding_once']:,} once, monthly re-imports "
+        f"${imports['usd_monthly_reimports_per_year']:,} a year (in the design-load total)",
+        file=sys.stderr,
+    )
     if figures["not_measured_routes"]:
         print("NOT MEASURED:", figures["not_measured_routes"], file=sys.stderr)
 

@@ -4,14 +4,17 @@ Imports a generated caseload (BENCH_IMPORT_ROWS rows, default 1,000: ~1% rejecte
 already active at another authority) through the real handlers (upload, then the queue fed
 to the worker), then uploads the same file again (every row unchanged, as a nightly re-sync
 would be). For each pass it prints rows/s in process, AWS calls per row by service and
-operation (counted with botocore event hooks), and estimated DynamoDB capacity units per row.
+operation (counted with botocore event hooks), and DynamoDB request units per row
+(aws_usage.Usage: DynamoDB's pricing rules, as `make bench` counts them).
 
 From those counts it projects a 15,000-row file on AWS: the time per row is our own code's
-CPU time (the in-process time outside AWS calls) plus each call at an assumed in-region
-latency; the wall time spreads the rows over the worker's concurrency; the cost adds Lambda
-GB-seconds and requests, DynamoDB on-demand units, KMS, S3 and SQS requests at assumed list
-prices (below: check them against the AWS price list for your region). moto's own speed is
-not AWS's: only the counts carry over, which is why the projection starts from them.
+CPU time (the in-process time outside AWS calls, slowed to the worker's share of a vCPU) plus
+each call at the cost model's assumed in-region latency; the wall time spreads the rows over
+the worker's concurrency; the cost adds Lambda GB-seconds and requests, DynamoDB on-demand
+units, KMS, S3 and SQS requests at the cost model's list prices (tests/bench/cost_model.py:
+check them against the AWS price list). `make bench` prices a row fully (notifier, audit
+sealer, logs, traces) and the yearly load of imports. moto's own speed is not AWS's: only
+the counts carry over, which is why the projection starts from them.
 The last line is one JSON object with every figure.
 """
 
@@ -34,118 +37,75 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 import boto3  # noqa: E402
 from signpost import wiring  # noqa: E402
+from signpost.dal import clients  # noqa: E402
 from signpost.dal.clients import reset_clients  # noqa: E402
 
-from infrastructure.local.aws import TEMPLATE_PATH, LocalAws, parsed_template  # noqa: E402
+from infrastructure.local.aws import LocalAws  # noqa: E402
+from tests.bench import cost_model  # noqa: E402
+from tests.bench.aws_usage import Usage, import_settings, template_indexes  # noqa: E402
 from tests.support.imports import Importer, fake_rows, to_csv  # noqa: E402
 from tests.support.lambda_events import caller, invoke, make_event  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000"))
 PROJECTED_ROWS = 15_000
 
-# Assumed p50 latency of one call from Lambda to the service in the same region, in seconds.
-LATENCY_S = {
-    "dynamodb:TransactWriteItems": 0.012,
-    "dynamodb:UpdateItem": 0.006,
-    "dynamodb:PutItem": 0.006,
-    "dynamodb": 0.004,  # GetItem, BatchGetItem, Query
-    "kms": 0.008,
-    "s3:PutObject": 0.040,
-    "s3": 0.020,
-    "sqs": 0.008,
-}
-# Assumed list prices, USD, eu-west-2 (London), on demand.
+# List prices, USD, eu-west-2 (London), on demand: the cost model's table (make bench), one source.
 PRICE = {
-    "lambda_gb_s_arm64": 0.0000133334,
-    "lambda_request": 0.20 / 1e6,
-    "dynamodb_wru": 0.7068 / 1e6,
-    "dynamodb_rru": 0.1413 / 1e6,
-    "kms_request": 0.03 / 1e4,
-    "s3_put": 0.0053 / 1e3,
-    "s3_get": 0.00042 / 1e3,
-    "sqs_request": 0.40 / 1e6,
+    "lambda_gb_s_arm64": cost_model.price("lambda_arm_gb_s"),
+    "lambda_request": cost_model.price("lambda_request"),
+    "dynamodb_wru": cost_model.price("dynamodb_wru"),
+    "dynamodb_rru": cost_model.price("dynamodb_rru"),
+    "kms_request": cost_model.price("kms_request"),
+    "s3_put": cost_model.price("s3_put"),
+    "s3_get": cost_model.price("s3_get"),
+    "sqs_request": cost_model.price("sqs_request"),
 }
-
-
-def _size(item: dict[str, Any]) -> int:
-    """Roughly DynamoDB's item size: names plus values (JSON length of the typed values)."""
-    return sum(len(name) + len(json.dumps(value, default=_binary)) for name, value in item.items())
-
-
-def _binary(value: Any) -> str:
-    return "x" * len(value) if isinstance(value, bytes | bytearray) else str(value)
-
-
-def _units(size: int, unit: int) -> int:
-    return max(1, math.ceil(size / unit))
 
 
 class Meter:
-    """Counts AWS calls, the time spent inside them, and estimated DynamoDB capacity units."""
+    """Counts AWS calls and the time spent inside them (botocore hooks on every client), and
+    DynamoDB request units by DynamoDB's pricing rules (aws_usage.Usage, as `make bench`)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
-        self.wru = 0.0
-        self.rru = 0.0
         self.seconds_in_calls = 0.0
         self._started: list[float] = []
-        self._consistent: list[bool] = []
+        self.usage: Usage | None = None
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.calls = Counter()
+        self.seconds_in_calls = 0.0
+        self._started = []
+        if self.usage is not None:
+            self.usage.take()
 
-    def parameters(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        """The call's own parameters (before botocore serialises them): write units, read kind."""
-        if model.service_model.service_name != "dynamodb":
-            return
-        self._consistent.append(bool(params.get("ConsistentRead")) or model.name == "BatchGetItem")
-        if model.name == "TransactWriteItems":
-            for entry in params.get("TransactItems", []):
-                kind, op = next(iter(entry.items()))
-                if kind == "ConditionCheck":
-                    self.rru += 2
-                    continue
-                item = op.get("Item") or {}
-                size = _size(item) if item else 1024  # an update or delete: assume 1 KB
-                self.wru += 2 * _units(size, 1024) + self._index_writes(item)
-        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            item = params.get("Item") or {}
-            self.wru += _units(_size(item), 1024) + self._index_writes(item)
-
-    @staticmethod
-    def _index_writes(item: dict[str, Any]) -> int:
-        """Each global secondary index the item is in costs its own write."""
-        return sum(1 for attr in ("bix", "gsi1pk", "gsi2pk") if attr in item)
+    def units(self) -> Counter[str]:
+        return self.usage.units if self.usage is not None else Counter()
 
     def before(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
         self._started.append(time.perf_counter())
 
-    def after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+    def after(self, **_: Any) -> None:
         if self._started:
             self.seconds_in_calls += time.perf_counter() - self._started.pop()
-        if model.service_model.service_name != "dynamodb":
-            return
-        factor = 1.0 if (self._consistent.pop() if self._consistent else True) else 0.5
-        if model.name == "GetItem":
-            self.rru += factor * (_units(_size(parsed["Item"]), 4096) if "Item" in parsed else 1)
-        elif model.name == "BatchGetItem":
-            for items in parsed.get("Responses", {}).values():
-                self.rru += factor * sum(_units(_size(i), 4096) for i in items)
-        elif model.name == "Query":
-            self.rru += factor * _units(sum(_size(i) for i in parsed.get("Items", [])), 4096)
 
-    def install(self) -> None:
+    def install(self, aws: LocalAws) -> None:
         events = boto3._get_default_session().events
-        events.register("before-parameter-build.*.*", self.parameters)
         events.register("before-call.*.*", self.before)
         events.register("after-call.*.*", self.after)
         reset_clients()  # clients made before now would not carry the hooks
         wiring.reset_services()
+        logical = {name: logical_id for logical_id, name in aws.tables.items()}
+        dynamodb = clients.dynamodb()
+        self.usage = Usage([dynamodb], template_indexes(aws.tables), logical)
+        # the clock stops after Usage has priced the call: its work is not our code's CPU time
+        dynamodb.meta.events.unregister("after-call.*.*", self.after)
+        dynamodb.meta.events.register("after-call.*.*", self.after)
 
 
 def _latency(name: str) -> float:
-    return LATENCY_S.get(name, LATENCY_S.get(name.split(":", maxsplit=1)[0], 0.01))
+    return cost_model.CALL_MS.get(name, cost_model.DEFAULT_CALL_MS) / 1000
 
 
 def _pass(importer: Importer, data: bytes, meter: Meter) -> dict[str, Any]:
@@ -163,6 +123,7 @@ def _pass(importer: Importer, data: bytes, meter: Meter) -> dict[str, Any]:
     report = importer.report(accepted.json()["import_id"])
     if report["status"] != "completed" or importer.queue.stats.errors:
         raise SystemExit(f"the import did not complete: {report['status']} {importer.queue.stats}")
+    units = meter.units()
     per_row = {name: count / ROWS for name, count in sorted(meter.calls.items())}
     by_service: Counter[str] = Counter()
     for name, count in per_row.items():
@@ -177,14 +138,15 @@ def _pass(importer: Importer, data: bytes, meter: Meter) -> dict[str, Any]:
         "calls_per_row": {k: round(v, 3) for k, v in per_row.items()},
         "calls_per_row_by_service": {k: round(v, 3) for k, v in sorted(by_service.items())},
         "cpu_ms_per_row": round(max(elapsed - meter.seconds_in_calls, 0) / ROWS * 1000, 2),
-        "wru_per_row": round(meter.wru / ROWS, 2),
-        "rru_per_row": round(meter.rru / ROWS, 2),
+        "wru_per_row": round((units["wru"] + units["wru_index"]) / ROWS, 2),
+        "rru_per_row": round(units["rru"] / ROWS, 2),
     }
 
 
 def project(figures: dict[str, Any], worker: dict[str, Any]) -> dict[str, Any]:
     """A PROJECTED_ROWS-row file on AWS, from one pass's counts."""
-    per_row_s = figures["cpu_ms_per_row"] / 1000 + sum(
+    slowdown = max(1.0, 1769 / (1024 * worker["memory_gb"]))  # Lambda: one vCPU at 1,769 MB
+    per_row_s = figures["cpu_ms_per_row"] * slowdown / 1000 + sum(
         count * _latency(name) for name, count in figures["calls_per_row"].items()
     )
     rows = PROJECTED_ROWS
@@ -219,22 +181,8 @@ def project(figures: dict[str, Any], worker: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def worker_settings() -> dict[str, Any]:
-    resources = parsed_template(TEMPLATE_PATH)["Resources"]
-    worker = resources["ImportWorkerFunction"]["Properties"]
-    (event,) = worker["Events"].values()
-    api_env = resources["ImportsFunction"]["Properties"]["Environment"]["Variables"]
-    return {
-        "batch_rows": int(api_env["IMPORT_BATCH_ROWS"]),
-        "batch_size": int(event["Properties"]["BatchSize"]),
-        "concurrency": int(event["Properties"]["ScalingConfig"]["MaximumConcurrency"]),
-        "memory_gb": int(worker["MemorySize"]) / 1024,
-        "timeout_s": int(worker["Timeout"]),
-    }
-
-
 def main() -> None:
-    worker = worker_settings()
+    worker = import_settings()
     rows = fake_rows(ROWS, seed=2026)
     for i in range(0, ROWS, 100):
         rows[i]["nhs_number"] = "9990000019"  # ~1% rejected
@@ -249,7 +197,7 @@ def main() -> None:
                 body = {k: row[k] for k in ("given_names", "family_name", "date_of_birth", "nhs_number")}
                 body |= {"categories": ["looked_after"], "review_by": row["review_by"]}
                 invoke("records", make_event("POST", "/v1/children", body, hackney))
-        meter.install()
+        meter.install(aws)
         importer = Importer(aws)
         print(f"importing {ROWS} rows on moto…", file=sys.stderr)
         first = _pass(importer, data, meter)
@@ -264,7 +212,7 @@ def main() -> None:
         "re_upload_unchanged": again,
         "projected_aws_first_import": project(first, worker),
         "projected_aws_re_upload": project(again, worker),
-        "assumed_latency_s": LATENCY_S,
+        "assumed_latency_ms": cost_model.CALL_MS,
         "assumed_price_usd": PRICE,
     }
     for label, key in (("first import", "first_import"), ("re-upload (unchanged)", "re_upload_unchanged")):

@@ -69,6 +69,12 @@ PRICES: dict[str, tuple[float, str, str]] = {
     "logs_storage_gb_month": (0.0315, "per GB-month archived", "https://aws.amazon.com/cloudwatch/pricing/"),
     "xray_trace": (5.00e-6, "per trace recorded", "https://aws.amazon.com/xray/pricing/"),
     "s3_put": (0.0053 / 1000, "per PUT request, S3 Standard", "https://aws.amazon.com/s3/pricing/"),
+    "s3_get": (0.00042 / 1000, "per GET request, S3 Standard", "https://aws.amazon.com/s3/pricing/"),
+    "sqs_request": (
+        0.40e-6,
+        "per SQS standard-queue request (64 KB chunk), after the first 1M a month",
+        "https://aws.amazon.com/sqs/pricing/",
+    ),
     "s3_storage_gb_month": (0.024, "per GB-month, S3 Standard", "https://aws.amazon.com/s3/pricing/"),
 }
 GBP_PER_USD = 0.79  # the stated conversion for the pound figures (late 2026)
@@ -97,8 +103,13 @@ CALL_MS = {
     "kms:GenerateMac": 8,
     "kms:GenerateDataKey": 8,
     "sns:Publish": 15,
+    "s3:PutObject": 40,
+    "s3:GetObject": 20,
+    "s3:DeleteObject": 20,
+    "sqs:SendMessageBatch": 10,
 }
 DEFAULT_CALL_MS = 8
+S3_PUT_CLASS = ("Put", "Copy", "Post", "List", "Create", "Complete", "Upload")  # priced as PUT; others as GET
 COLD_START_SHARE = 0.005  # invocations that start a new instance (billed INIT, ~1 s)
 INIT_MS = 1000
 PLATFORM_LOG_BYTES = 380  # START, END and REPORT lines per invocation
@@ -130,6 +141,55 @@ class Load:
         return Load({k: v * factor for k, v in self.per_day.items()}, self.peak_per_s * factor)
 
 
+# Bulk imports (stated assumptions): each of England's 153 local authorities onboards its caseload
+# once, a file of 3,000-15,000 rows (9,000 on average, the middle of that range: 1.38M rows, more
+# than the ~500,000 children the index is sized for, so an upper bound), then uploads its whole
+# caseload again every month, in which 5% of the rows are new or changed (priced as first-import
+# rows, a registration: an upper bound for a correction) and the rest unchanged. The import
+# client polls progress once a second (`signpost-admin import`): ~30 polls an import, and the
+# authority lists its imports twice per upload.
+LOCAL_AUTHORITIES_IMPORTING = 153
+IMPORT_ROWS_MEAN = 9_000
+IMPORT_ROWS_RANGE = (3_000, 15_000)
+REIMPORTS_PER_YEAR = 12
+REIMPORT_CHANGED_SHARE = 0.05
+IMPORT_POLLS = 30
+IMPORT_LISTS = 2
+FIRST_ROW = "import worker, per row (first import)"
+UNCHANGED_ROW = "import worker, per row (re-import, unchanged)"
+IMPORT_LABELS = (
+    "POST /v1/imports",
+    "GET /v1/imports/{import_id}",
+    "GET /v1/imports",
+    FIRST_ROW,
+    UNCHANGED_ROW,
+)
+# The worker's SQS event source mapping long-polls the queue even when it is empty: about 5
+# pollers, one 20-second receive each at a time (AWS documentation: Lambda begins with five
+# concurrent batches), billed as SQS requests.
+IDLE_QUEUE_RECEIVES_PER_YEAR = 5 * 3 * 60 * 24 * 365
+
+
+def import_load(files: float, rows_per_file: float, changed_share: float) -> dict[str, float]:
+    """Operations, by endpoint label, of `files` uploads of `rows_per_file` rows each."""
+    rows = files * rows_per_file
+    return {
+        "POST /v1/imports": files,
+        "GET /v1/imports/{import_id}": files * IMPORT_POLLS,
+        "GET /v1/imports": files * IMPORT_LISTS,
+        FIRST_ROW: rows * changed_share,
+        UNCHANGED_ROW: rows * (1 - changed_share),
+    }
+
+
+MONTHLY_REIMPORTS_PER_DAY = {
+    k: v / 365
+    for k, v in import_load(
+        LOCAL_AUTHORITIES_IMPORTING * REIMPORTS_PER_YEAR, IMPORT_ROWS_MEAN, REIMPORT_CHANGED_SHARE
+    ).items()
+}
+ONBOARDING = import_load(LOCAL_AUTHORITIES_IMPORTING, IMPORT_ROWS_MEAN, 1.0)
+
 # ContactPoint's design load: 200,000 enquiries a day, 50 a second at peak. The other rates
 # are assumptions for an index of ~500,000 children kept by 152 local authorities.
 DESIGN_LOAD = Load(
@@ -156,17 +216,31 @@ DESIGN_LOAD = Load(
         "GET /health": 1_440,
         "GET /openapi.json": 20,
         "clock (a run with nothing due)": 96,
+        **MONTHLY_REIMPORTS_PER_DAY,
     },
     peak_per_s=50,
 )
-NOT_API = ("clock", "notifier", "authorizer", "audit sealer")
+NOT_API = ("clock", "notifier", "authorizer", "audit sealer", "import worker")
 SEALER = "audit sealer (per audit entry sealed)"
 
 
 def duration_ms(endpoint: Mapping[str, Any]) -> float:
-    """Billed duration in AWS: our code (at 512 MB) plus the AWS calls it waits for."""
+    """Billed duration in AWS: our code (at the function's memory: 512 MB unless the endpoint says
+    `memory_gb`) plus the AWS calls it waits for."""
     waiting = sum(CALL_MS.get(name, DEFAULT_CALL_MS) * n for name, n in endpoint.get("calls", {}).items())
-    return math.ceil(endpoint.get("own_ms", 0.0) * CPU_SLOWDOWN + waiting)
+    slowdown = max(1.0, 1769 / (1024 * endpoint.get("memory_gb", LAMBDA_GB)))
+    return math.ceil(endpoint.get("own_ms", 0.0) * slowdown + waiting)
+
+
+def _s3_and_sqs(calls: Mapping[str, float]) -> tuple[float, float]:
+    """USD of the S3 and SQS requests among `calls` (S3 deletes are free)."""
+    s3 = sum(
+        n * price("s3_put" if op.startswith(S3_PUT_CLASS) else "s3_get")
+        for name, n in calls.items()
+        if name.startswith("s3:") and (op := name[3:]) != "DeleteObject"
+    )
+    sqs = sum(n for name, n in calls.items() if name.startswith("sqs:")) * price("sqs_request")
+    return s3, sqs
 
 
 def request_cost(
@@ -183,8 +257,13 @@ def request_cost(
 ) -> dict[str, float]:
     """USD per one request of `label`, by line. `announce_share`: SNS messages per intent
     (None: as measured by the benchmark's notifier). `sealer`: the audit sealer per audit entry,
-    in batches of `seal_batch` entries (its invocation, KMS seal and log lines are per batch)."""
+    in batches of `seal_batch` entries (its invocation, KMS seal and log lines are per batch).
+    An endpoint may say `invocations_per_unit` (a row of an import: 1 / rows per invocation; the
+    invocation's request, cold start, platform log lines and trace are shared), `memory_gb`, and
+    `queue_requests_per_unit` (SQS requests of the event source mapping: receive and delete)."""
     api = not label.startswith(NOT_API)
+    per_invocation = float(endpoint.get("invocations_per_unit", 1.0))
+    memory_gb = float(endpoint.get("memory_gb", LAMBDA_GB))
     units = endpoint.get("dynamodb_units", {})
     calls = endpoint.get("calls", {})
     intents = endpoint.get("intents", 0.0)
@@ -192,8 +271,8 @@ def request_cost(
     lines: dict[str, float] = {}
     lines["api_gateway"] = price("apigw_rest_request") if api else 0.0
     lines["waf"] = price("waf_request") if api else 0.0
-    invocations = 1 + (AUTHORIZER_SHARE if api and endpoint is not authorizer else 0.0)
-    gb_s = LAMBDA_GB * (duration_ms(endpoint) + COLD_START_SHARE * INIT_MS) / 1000
+    invocations = per_invocation + (AUTHORIZER_SHARE if api and endpoint is not authorizer else 0.0)
+    gb_s = memory_gb * (duration_ms(endpoint) + per_invocation * COLD_START_SHARE * INIT_MS) / 1000
     if api:
         gb_s += AUTHORIZER_SHARE * LAMBDA_GB * duration_ms(authorizer) / 1000
     # the notifier's share: what it does for this request's notifications
@@ -211,13 +290,15 @@ def request_cost(
     a_units = authorizer.get("dynamodb_units", {}) if api else {}
     lines["dynamodb_reads"] += AUTHORIZER_SHARE * a_units.get("rru", 0) * price("dynamodb_rru")
     lines["kms"] = kms * price("kms_request")
+    lines["s3"], lines["sqs"] = _s3_and_sqs(calls)
+    lines["sqs"] += float(endpoint.get("queue_requests_per_unit", 0.0)) * price("sqs_request")
     per_intent = notifier.get("calls", {}).get("sns:Publish", 0) if announce_share is None else announce_share
     publishes = intents * per_intent
     lines["sns_publish"] = publishes * price("sns_publish")
     lines["sns_email"] = publishes * EMAILS_PER_PUBLISH * price("sns_email")
     log_bytes = (
         endpoint.get("log_bytes", 0)
-        + PLATFORM_LOG_BYTES
+        + per_invocation * PLATFORM_LOG_BYTES
         + intents * (notifier.get("log_bytes", 0) + PLATFORM_LOG_BYTES)
     )
     if api:
@@ -227,7 +308,7 @@ def request_cost(
             + AUTHORIZER_SHARE * (authorizer.get("log_bytes", 0) + PLATFORM_LOG_BYTES)
         )
     lines["cloudwatch_logs"] = log_bytes / 1e9 * price("logs_ingest_gb")
-    lines["xray"] = (xray_traces_per_request(rate_per_s) if api else 1.0) * price("xray_trace")
+    lines["xray"] = (xray_traces_per_request(rate_per_s) if api else per_invocation) * price("xray_trace")
     if sealer:
         _add_sealing(lines, endpoint.get("audit_entries", 0.0), sealer, seal_batch)
     return lines
@@ -248,6 +329,9 @@ def _add_sealing(lines: dict[str, float], entries: float, sealer: Mapping[str, A
     lines["dynamodb_writes"] += entries * units.get("wru", 0) * price("dynamodb_wru")
     lines["dynamodb_index_writes"] += entries * units.get("wru_index", 0) * price("dynamodb_wru")
     lines["kms"] += entries * kms_per_batch / batch * price("kms_request")
+    s3, sqs = _s3_and_sqs({k: n * measured_batch for k, n in calls.items()})
+    lines["s3"] += entries * s3 / batch
+    lines["sqs"] += entries * sqs / batch
     log_bytes = sealer.get("log_bytes", 0) * measured_batch + PLATFORM_LOG_BYTES
     lines["cloudwatch_logs"] += entries * log_bytes / batch / 1e9 * price("logs_ingest_gb")
 
@@ -285,31 +369,13 @@ def yearly(
     once_until_read: bool = True,
 ) -> dict[str, Any]:
     """USD a year at `load`: requests by line and endpoint, storage, fixed costs."""
-    authorizer = endpoints.get("authorizer (a token not in API Gateway's cache)", {})
-    notifier = endpoints.get("notifier (per intent delivered)", {})
     rate = sum(v for k, v in load.per_day.items() if not k.startswith(NOT_API)) / 86_400
     share = announce_share(endpoints, load, once_until_read=once_until_read)
-    sealer = endpoints.get(SEALER)
     batch = seal_batch_size(endpoints, load)
-    by_line: dict[str, float] = {}
-    by_endpoint: dict[str, float] = {}
-    for label, per_day in load.per_day.items():
-        if label not in endpoints:
-            continue
-        lines = request_cost(
-            label,
-            endpoints[label],
-            authorizer=authorizer,
-            notifier=notifier,
-            kms_per_op=kms_per_op.get(label),
-            rate_per_s=rate,
-            announce_share=share,
-            sealer=sealer,
-            seal_batch=batch,
-        )
-        for line, usd in lines.items():
-            by_line[line] = by_line.get(line, 0.0) + usd * per_day * 365
-        by_endpoint[label] = sum(lines.values()) * per_day * 365
+    by_line, by_endpoint = operations_cost(
+        endpoints, {k: v * 365 for k, v in load.per_day.items()}, kms_per_op, rate, share, batch
+    )
+    by_line["sqs"] = by_line.get("sqs", 0.0) + IDLE_QUEUE_RECEIVES_PER_YEAR * price("sqs_request")
     storage_gb = storage.get("gb_after_one_year", 0.0)
     by_line["dynamodb_storage"] = storage_gb * 12 * price("dynamodb_storage_gb_month") / 2 + storage.get(
         "gb_at_start", 0.0
@@ -321,14 +387,90 @@ def yearly(
         FIXED_KEYS * price("kms_key_month") + price("waf_acl_month") + WAF_RULES * price("waf_rule_month")
     )
     total = sum(by_line.values())
+    imports = sum(v for k, v in by_endpoint.items() if k in IMPORT_LABELS)
     return {
         "usd_per_year": round(total),
+        "imports_usd_per_year": round(imports, 2),
         "gbp_per_year": round(total * GBP_PER_USD),
         "by_line_usd": {k: round(v) for k, v in sorted(by_line.items(), key=lambda kv: -kv[1])},
         "by_endpoint_usd": {k: round(v) for k, v in sorted(by_endpoint.items(), key=lambda kv: -kv[1])[:6]},
         "largest_line": max(by_line, key=lambda k: by_line[k]),
         "sns_messages_per_intent": round(share, 4),
         "audit_entries_per_seal_batch": round(batch, 1),
+    }
+
+
+def operations_cost(
+    endpoints: Mapping[str, Mapping[str, Any]],
+    counts: Mapping[str, float],
+    kms_per_op: Mapping[str, float],
+    rate_per_s: float,
+    share: float,
+    seal_batch: float,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """USD of `counts` operations (by endpoint label): by line, and by endpoint."""
+    authorizer = endpoints.get("authorizer (a token not in API Gateway's cache)", {})
+    notifier = endpoints.get("notifier (per intent delivered)", {})
+    by_line: dict[str, float] = {}
+    by_endpoint: dict[str, float] = {}
+    for label, count in counts.items():
+        if label not in endpoints:
+            continue
+        lines = request_cost(
+            label,
+            endpoints[label],
+            authorizer=authorizer,
+            notifier=notifier,
+            kms_per_op=kms_per_op.get(label),
+            rate_per_s=rate_per_s,
+            announce_share=share,
+            sealer=endpoints.get(SEALER),
+            seal_batch=seal_batch,
+        )
+        for line, usd in lines.items():
+            by_line[line] = by_line.get(line, 0.0) + usd * count
+        by_endpoint[label] = sum(lines.values()) * count
+    return by_line, by_endpoint
+
+
+def imports(
+    endpoints: Mapping[str, Mapping[str, Any]], load: Load, kms_per_op: Mapping[str, float]
+) -> dict[str, Any]:
+    """What bulk import costs: a file of 15,000 rows (first import, and uploaded again unchanged),
+    onboarding every authority once, and the monthly re-imports a year (in `load`)."""
+    rate = sum(v for k, v in load.per_day.items() if not k.startswith(NOT_API)) / 86_400
+    share = announce_share(endpoints, load, once_until_read=True)
+    batch = seal_batch_size(endpoints, load)
+
+    def usd(counts: Mapping[str, float]) -> tuple[float, dict[str, float]]:
+        by_line, _ = operations_cost(endpoints, counts, kms_per_op, rate, share, batch)
+        return sum(by_line.values()), {
+            k: round(v, 4) for k, v in sorted(by_line.items(), key=lambda kv: -kv[1])
+        }
+
+    largest = IMPORT_ROWS_RANGE[1]
+    first, first_lines = usd(import_load(1, largest, 1.0))
+    again, again_lines = usd(import_load(1, largest, 0.0))
+    onboarding, onboarding_lines = usd(ONBOARDING)
+    monthly, monthly_lines = usd({k: v * 365 for k, v in load.per_day.items() if k in IMPORT_LABELS})
+    return {
+        "assumption": (
+            f"{LOCAL_AUTHORITIES_IMPORTING} local authorities, {IMPORT_ROWS_RANGE[0]:,}-{largest:,} "
+            f"rows each ({IMPORT_ROWS_MEAN:,} on average), onboarded once, then re-imported "
+            f"{REIMPORTS_PER_YEAR} times a year with {REIMPORT_CHANGED_SHARE:.0%} of rows new or changed; "
+            f"{IMPORT_POLLS} progress polls per import"
+        ),
+        "usd_per_row_first_import": round(first / largest, 6),
+        "usd_per_row_unchanged": round(again / largest, 7),
+        f"usd_file_of_{largest}_rows_first_import": round(first, 2),
+        f"file_of_{largest}_rows_first_import_by_line": first_lines,
+        f"usd_file_of_{largest}_rows_unchanged": round(again, 4),
+        f"file_of_{largest}_rows_unchanged_by_line": again_lines,
+        "onboarding_rows": round(ONBOARDING[FIRST_ROW]),
+        "usd_onboarding_once": round(onboarding),
+        "onboarding_by_line": {k: round(v) for k, v in onboarding_lines.items()},
+        "usd_monthly_reimports_per_year": round(monthly),
+        "monthly_reimports_by_line": {k: round(v, 2) for k, v in monthly_lines.items()},
     }
 
 

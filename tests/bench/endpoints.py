@@ -28,8 +28,10 @@ from signpost.dal import clients
 from signpost.observability import logger
 
 from infrastructure.local.aws import LocalAws
+from infrastructure.local.queue import LocalQueue
 from infrastructure.local.stream import AUDIT_SEALER, LocalStream
-from tests.bench.aws_usage import Usage, template_indexes
+from tests.bench.aws_usage import Usage, import_settings, template_indexes
+from tests.support.imports import fake_rows, to_csv
 from tests.support.lambda_events import (
     caller,
     invoke,
@@ -117,13 +119,15 @@ class Endpoints:
         self.audit_stream = LocalStream(aws, function=AUDIT_SEALER).install()  # audit -> sealer
         indexes = template_indexes(aws.tables)
         logical = {name: logical_id for logical_id, name in aws.tables.items()}
-        self.usage = Usage([clients.dynamodb(), clients.kms(), clients.sns()], indexes, logical)
+        measured = (clients.dynamodb(), clients.kms(), clients.sns(), clients.s3(), clients.sqs())
+        self.usage = Usage(measured, indexes, logical)
         self._sdk_started: dict[int, float] = {}
         self.sdk_s = 0.0
-        for client in (clients.dynamodb(), clients.kms(), clients.sns()):
+        for client in measured:
             client.meta.events.register("provide-client-params.*.*", self._sdk_start)
             client.meta.events.register("after-call.*.*", self._sdk_end)
         self.results: dict[str, Measured] = defaultdict(Measured)
+        self.extra: dict[str, dict[str, Any]] = defaultdict(dict)  # figures a label adds to its summary
         self.intents = 0
         self.notifier = Measured()
         self.sealer = Measured()
@@ -452,12 +456,82 @@ class Endpoints:
             )
             self._deliver(counted=True)
 
+    def imports(self, rows: int, reps: int) -> None:
+        """Bulk import: Camden uploads a caseload of `rows` rows (~1% rejected, ~0.5% children
+        already active at Hackney), the worker imports it from the queue (counted per row, with
+        the notifier's work for the duplicates), the progress and report are read and the imports
+        listed; then the same file is uploaded again (every row unchanged, as a monthly re-import
+        mostly is)."""
+        settings = import_settings()
+        caseload = fake_rows(rows, seed=20261202, prefix="BENCH")
+        for i in range(0, rows, 100):
+            caseload[i]["nhs_number"] = "9990000019"  # not a valid NHS number: rejected
+        for row in caseload[7:rows:200]:
+            body = {k: row[k] for k in ("given_names", "family_name", "date_of_birth", "nhs_number")}
+            body |= {"categories": ["looked_after"], "review_by": row["review_by"]}
+            resp = self.quiet("records", make_event("POST", "/v1/children", body, caller=HACKNEY))
+            assert resp.status == 201, resp.json()
+        data = to_csv(caseload)
+        queue = LocalQueue(self.aws)
+        rows_per_invocation = settings["batch_rows"] * settings["batch_size"]
+        for label in (
+            "import worker, per row (first import)",
+            "import worker, per row (re-import, unchanged)",
+        ):
+            accepted = self.measure(
+                "POST /v1/imports",
+                "imports",
+                make_event("POST", "/v1/imports", data, CAMDEN, headers={"Content-Type": "text/csv"}),
+                expect=202,
+            )
+            self._work(label, queue, rows)
+            self.extra[label] = {
+                "rows": rows,
+                "memory_gb": settings["memory_gb"],
+                # in AWS, with the queue full: BatchSize messages of IMPORT_BATCH_ROWS rows per invocation,
+                # and the event source mapping's receive and delete (a request each) per invocation
+                "rows_per_invocation": rows_per_invocation,
+                "invocations_per_unit": 1 / rows_per_invocation,
+                "queue_requests_per_unit": 2 / rows_per_invocation,
+            }
+            import_id = accepted.json()["import_id"]
+            for _ in range(reps):
+                self.measure(
+                    "GET /v1/imports/{import_id}",
+                    "imports",
+                    make_event("GET", f"/v1/imports/{import_id}", caller=CAMDEN, query={"limit": "1"}),
+                )
+        for _ in range(reps):
+            self.measure("GET /v1/imports", "imports", make_event("GET", "/v1/imports", caller=CAMDEN))
+        for label in ("POST /v1/imports", "GET /v1/imports/{import_id}", "GET /v1/imports"):
+            self.extra[label] = {"memory_gb": settings["api_memory_gb"]}
+        self.extra["POST /v1/imports"]["rows"] = rows
+
+    def _work(self, label: str, queue: LocalQueue, rows: int) -> None:
+        """The queue to the import worker, as the event source mapping feeds it; counted per row."""
+        self.usage.take()
+        self.sdk_s = 0.0
+        out = io.StringIO()
+        started = time.perf_counter()
+        with captured_logs(out):
+            queue.drain(lambda event: invoke("import_worker", event))
+        ms = (time.perf_counter() - started) * 1000
+        calls, units = self.usage.take()
+        if queue.stats.errors or queue.stats.retried:
+            raise AssertionError(f"{label}: the import did not run cleanly: {queue.stats}")
+        measured = self.results[label]
+        measured.requests += rows - 1  # add() counts one more
+        measured.add(calls, units, ms / rows, self.sdk_s * 1000, len(out.getvalue().encode("utf-8")))
+        self._deliver(counted=True)
+
     def unmeasured_routes(self) -> list[str]:
         declared = {f"{r.method} {r.resource}" for r in route_table().routes}
         return sorted(declared - set(self.results))
 
     def summary(self) -> dict[str, Any]:
-        out = {label: m.summary() for label, m in sorted(self.results.items())}
+        out = {
+            label: {**m.summary(), **self.extra.get(label, {})} for label, m in sorted(self.results.items())
+        }
         out["notifier (per intent delivered)"] = {**self.notifier.summary(), "intents": self.intents}
         out["audit sealer (per audit entry sealed)"] = {
             **self.sealer.summary(),

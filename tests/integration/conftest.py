@@ -2,8 +2,9 @@
 
 - ``aws``: the stack's in-memory AWS (tables, keys, topic, queues, anchor bucket), with the
   process's cached services rebuilt for it;
-- ``records_stream`` / ``audit_stream``: the local DynamoDB streams, capturing writes for the
-  notifier and the audit sealer; a test flushes them to the function when it wants delivery.
+- ``stream`` / ``audit_stream``: the local DynamoDB streams of the records and the audit table,
+  capturing writes for the notifier and the audit sealer; a test flushes them to the function
+  when it wants delivery.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture
-def records_stream(aws: LocalAws) -> Iterator[LocalStream]:
+def stream(aws: LocalAws) -> Iterator[LocalStream]:
     stream = LocalStream(aws, function=NOTIFIER).install()
     yield stream
     stream.uninstall()

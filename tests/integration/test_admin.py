@@ -25,16 +25,12 @@ from signpost.settings import get_settings
 from infrastructure.local.admin_endpoint import serve_aws
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.ttl import expire
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, CAMDEN_MANAGER, HACKNEY, HACKNEY_MANAGER, POLICE
+from tests.support.lambda_events import invoke, make_event
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "infrastructure" / "seed" / "organisations.json"
 SMOKE = REPO / "infrastructure" / "directory" / "smoke.json"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-HACKNEY_MANAGER = caller("E09000012", "la_manager", "hackney-mgr-1")
-POLICE = caller("E23000001", "police", "mps-officer-1")
 CHILD = {
     "given_names": "Zofia",
     "family_name": "Okonkwo-Lind",

@@ -24,15 +24,11 @@ from signpost.logic.audit_sealer import AuditChange, seal_changes
 
 from infrastructure.local.aws import ANCHOR_BUCKET, AUDIT_MAC_KEY_ALIAS, LocalAws
 from infrastructure.local.stream import LocalStream
+from tests.support.callers import ADMIN, CAMDEN, CLINIC, HACKNEY, POLICE
 from tests.support.iam import ItemRequest, RolePolicies
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.lambda_events import invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-CLINIC = caller("RAL-SH1", "health", "clinic-nurse-1")
-POLICE = caller("E23000001", "police", "mps-officer-1")
-ADMIN = caller("NATIONAL", "admin", "admin-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {
     "given_names": "Tomasz",

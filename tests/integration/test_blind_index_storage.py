@@ -19,15 +19,13 @@ from signpost.matching.key_scheme import KEY_SCHEME_VERSION
 
 from infrastructure.local.aws import LocalAws
 from tests.integration.faults import Fault, inject
+from tests.support.callers import CAMDEN, HACKNEY, ROYAL_FREE
 from tests.support.dynamodb_limits import StrictDynamoDB, strict_dynamodb
 from tests.support.eventual import lagging_reads
 from tests.support.identities import OTHER_TEN_ALIASES, TEN_ALIASES
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.lambda_events import invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {
     "given_names": "Zofia Maria",
@@ -38,14 +36,6 @@ CHILD = {
 }
 
 CURRENT = str(KEY_SCHEME_VERSION)  # the version registrations write
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 @pytest.fixture

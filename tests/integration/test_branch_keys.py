@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +22,14 @@ from signpost.settings import get_settings
 
 from functions.clock.app import lambda_handler as clock_handler
 from infrastructure.local.aws import REGION, LocalAws
-from tests.support.lambda_events import caller, invoke, lambda_context, make_event
+from tests.support.callers import CAMDEN, ROYAL_FREE
+from tests.support.lambda_events import invoke, lambda_context, make_event
 from tests.support.legacy_envelope import LegacyKmsDataKeys, LegacySealer
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {"given_names": "Tomasz", "family_name": "Okonkwo-Reid", "date_of_birth": "2012-06-17"}
 UTC = dt.UTC
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 class KmsCalls:

@@ -7,37 +7,18 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from signpost import wiring
 
 from functions.clock.app import lambda_handler as clock_handler
-from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
-from tests.support.lambda_events import caller, function_spec, invoke, lambda_context, make_event
+from tests.support.callers import CAMDEN, HACKNEY
+from tests.support.lambda_events import function_spec, invoke, lambda_context, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 UTC = dt.UTC
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
-@pytest.fixture
-def stream(aws: LocalAws) -> Iterator[LocalStream]:
-    feed = LocalStream(aws).install()
-    yield feed
-    feed.uninstall()
 
 
 def freeze(at: dt.datetime) -> None:

@@ -20,14 +20,10 @@ from signpost.models.domain import BlockEntry, Changes
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.routes import load_routes
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import AUDITOR, CAMDEN, HACKNEY, ROYAL_FREE
+from tests.support.lambda_events import invoke, make_event
 
 ROOT = Path(__file__).resolve().parents[2]
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
-AUDITOR = caller("NATIONAL", "auditor", "auditor-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {
     "given_names": "Zofia",

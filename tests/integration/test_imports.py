@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -26,14 +25,6 @@ HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 HACKNEY_MANAGER = caller("E09000012", "la_manager", "hackney-mgr-1")
 CAMDEN_COLLEAGUE = caller("E09000007", "la_manager", "camden-mgr-1")
 ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 @pytest.fixture

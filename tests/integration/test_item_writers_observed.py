@@ -22,17 +22,12 @@ from signpost.settings import get_settings
 from infrastructure.local.aws import REGION, TABLES, LocalAws
 from infrastructure.local.queue import LocalQueue
 from infrastructure.local.stream import AUDIT_SEALER, LocalStream
+from tests.support.callers import ADMIN, BIRMINGHAM, CAMDEN, HACKNEY, POLICE
 from tests.support.iam import ItemRequest, RolePolicies, expression_attributes
 from tests.support.item_families import WRITERS, family_of
-from tests.support.lambda_events import caller, function_spec, invoke, make_event
+from tests.support.lambda_events import function_spec, invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-POLICE = caller("E23000001", "police", "mps-officer-1")
-BIRMINGHAM = caller("E08000025", "la_practitioner", "brum-sw-1")
-ADMIN = caller("NATIONAL", "admin", "admin-1")
 _running: contextvars.ContextVar[str] = contextvars.ContextVar("running", default="")
 
 

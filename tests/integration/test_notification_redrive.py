@@ -23,18 +23,11 @@ from signpost.settings import reset_settings
 
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, HACKNEY, ROYAL_FREE
+from tests.support.lambda_events import invoke, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {"given_names": "Nadia", "family_name": "Okonkwo", "date_of_birth": "2012-04-04"}
-
-
-@pytest.fixture
-def stream(records_stream: LocalStream) -> LocalStream:
-    return records_stream
 
 
 def _queue_depth(aws: LocalAws) -> int:

@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto.sns.models import sns_backends
-from signpost import wiring
 from signpost.dal import clients
 
 from infrastructure.local.aws import ACCOUNT_ID, REGION, LocalAws
 from tests.integration.faults import Fault, inject
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, HACKNEY
+from tests.support.lambda_events import invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 ANNOUNCEMENT = ("You have 1 new notification in Signpost. Sign in to read them.",)
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,10 @@ import pytest
 from signpost import wiring
 
 from infrastructure.local.aws import LocalAws
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, HACKNEY, POLICE
+from tests.support.lambda_events import invoke, make_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-POLICE = caller("E23000001", "police", "mps-officer-1")
 CHILD = {"given_names": "Noor", "family_name": "Castellanos", "date_of_birth": "2014-10-02"}
 
 

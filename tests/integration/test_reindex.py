@@ -18,11 +18,10 @@ from signpost.matching.types import MatchIdentity
 from signpost.settings import reset_settings
 
 from infrastructure.local.aws import LocalAws
+from tests.support.callers import CAMDEN, ROYAL_FREE
 from tests.support.dynamodb_limits import strict_dynamodb
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.lambda_events import invoke, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILDREN = [
     {"given_names": "Amelia", "family_name": "Hartley", "date_of_birth": "2015-03-14", "postcode": "NW1 2AB"},

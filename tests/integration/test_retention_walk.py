@@ -21,12 +21,9 @@ from signpost.settings import get_settings
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
 from infrastructure.local.ttl import expire
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import AUDITOR, CAMDEN, CAMDEN_MANAGER, HACKNEY
+from tests.support.lambda_events import invoke, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-AUDITOR = caller("NATIONAL", "auditor", "auditor-1")
 IDENTITY = {"given_names": "Ines", "family_name": "Marchetti-Obi", "date_of_birth": "2013-02-27"}
 NHS_NUMBER = "9434765919"
 DAY = dt.timedelta(days=1)

@@ -16,14 +16,9 @@ from signpost import wiring
 from signpost.dal import clients
 
 from infrastructure.local.aws import LocalAws
-from tests.support.lambda_events import caller, invoke, make_authorizer_event, make_event
+from tests.support.callers import CAMDEN, CAMDEN_MANAGER, CLINIC, HACKNEY, HACKNEY_MANAGER, POLICE
+from tests.support.lambda_events import invoke, make_authorizer_event, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-CAMDEN_MANAGER = caller("E09000007", "la_manager", "camden-mgr-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-HACKNEY_MANAGER = caller("E09000012", "la_manager", "hackney-mgr-1")
-CLINIC = caller("RAL-SH1", "health", "clinic-nurse-1")
-POLICE = caller("E23000001", "police", "mps-officer-1")
 REVIEW_BY = (dt.date.today() + dt.timedelta(days=120)).isoformat()
 CHILD = {
     "given_names": "Tomasz",

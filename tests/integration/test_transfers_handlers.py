@@ -5,7 +5,6 @@ transaction conflicts show no lost, no duplicated notification and no half-done 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -19,20 +18,10 @@ from signpost.logic import transfers
 from infrastructure.local.aws import LocalAws
 from infrastructure.local.stream import LocalStream
 from tests.integration.faults import Fault, inject, transaction_conflict
-from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.callers import CAMDEN, HACKNEY, ROYAL_FREE
+from tests.support.lambda_events import invoke, make_event
 
-CAMDEN = caller("E09000007", "la_practitioner", "camden-sw-1")
-HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
-ROYAL_FREE = caller("RAL", "health", "rf-nurse-1")
 CHILD = {"given_names": "Tomasz", "family_name": "Nowak-Ellis", "date_of_birth": "2016-02-11"}
-
-
-@pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +30,6 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", slept.append)
     return slept
-
-
-@pytest.fixture
-def stream(aws: LocalAws) -> Iterator[LocalStream]:
-    feed = LocalStream(aws).install()
-    yield feed
-    feed.uninstall()
 
 
 def deliver(stream: LocalStream) -> None:

@@ -7,14 +7,16 @@ import binascii
 import json
 import re
 import traceback
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from signpost.authz import Action, Caller
@@ -26,7 +28,7 @@ from signpost.errors import (
     problem,
 )
 from signpost.models.common import MAX_ID_LENGTH
-from signpost.observability import logger
+from signpost.observability import logger, metrics, tracer
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
@@ -201,6 +203,14 @@ def _shown(media: str) -> str:
     return media if re.fullmatch(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,60}", media) else "that type"
 
 
+def item_page(items: Iterable[BaseModel], next_page: str | None) -> dict[str, Any]:
+    """A page of a list: its items and, while there are more, the URL of the `next` page."""
+    body: dict[str, Any] = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items]}
+    if next_page:
+        body["next"] = next_page
+    return body
+
+
 def raw_body(app: APIGatewayRestResolver) -> bytes:
     """The request body as the client sent it (API Gateway passes binary media types base64-encoded)."""
     event = app.current_event
@@ -262,6 +272,22 @@ def make_resolver(
         return problem_response(500, "an unexpected error")
 
     return app
+
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def api_handler(app: APIGatewayRestResolver) -> LambdaHandler:
+    """An API function's Lambda entry point: the request id as correlation id (no event logged),
+    traced without its response, and the invocation's metrics flushed."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return cast(LambdaHandler, lambda_handler)
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
