@@ -157,15 +157,27 @@ def full_report(client: Client, import_id: str) -> dict[str, Any]:
     return dict(report)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading quote before anything it would run.
+
+    A contact team is free text typed at another organisation, a local_id whatever the file held."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_reports(path: Path, report: dict[str, Any]) -> tuple[Path, Path]:
     rejects_path = path.with_name(path.name + ".rejects.csv")
     with rejects_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["row", "local_id", "code", "field"])
         for reject in report.get("rejects", []):
-            writer.writerow(
-                [reject["row"], reject.get("local_id") or "", reject["code"], reject.get("field") or ""]
-            )
+            cells = [reject["row"], reject.get("local_id") or "", reject["code"], reject.get("field") or ""]
+            writer.writerow([_cell(c) for c in cells])
     duplicates_path = path.with_name(path.name + ".duplicates.csv")
     with duplicates_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
@@ -175,18 +187,17 @@ def write_reports(path: Path, report: dict[str, Any]) -> tuple[Path, Path]:
         for duplicate in report.get("duplicates_detail", []):
             for signpost in duplicate["signposts"]:
                 org, contact = signpost["organisation"], signpost["contact"]
-                writer.writerow(
-                    [
-                        duplicate["row"],
-                        duplicate["local_id"],
-                        org["code"],
-                        org["name"],
-                        contact["team"],
-                        contact["phone"],
-                        contact["email"],
-                        signpost.get("child_id") or "",
-                    ]
-                )
+                cells = [
+                    duplicate["row"],
+                    duplicate["local_id"],
+                    org["code"],
+                    org["name"],
+                    contact["team"],
+                    contact["phone"],
+                    contact["email"],
+                    signpost.get("child_id") or "",
+                ]
+                writer.writerow([_cell(c) for c in cells])
     return rejects_path, duplicates_path
 
 

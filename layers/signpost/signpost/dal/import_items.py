@@ -162,10 +162,15 @@ def _link_puts(table: str, link: LocalIdLink, previous: str | None) -> list[dict
         put["ConditionExpression"] = "child_id = :previous"
         put["ExpressionAttributeValues"] = {":previous": {"S": previous}}
     ref = {**ref_key(link.child_id), "local_key": {"S": link.key}}
+    condition = "attribute_not_exists(pk) OR local_key = :key"
+    ref_values: dict[str, Any] = {":key": {"S": link.key}}
+    if link.replaces_ref is not None:  # a stale back-link, read by the worker: on condition it still is
+        condition += " OR local_key = :stale"
+        ref_values[":stale"] = {"S": link.replaces_ref}
     ref_put = {
         "TableName": table,
         "Item": ref,
-        "ConditionExpression": "attribute_not_exists(pk) OR local_key = :key",
-        "ExpressionAttributeValues": {":key": {"S": link.key}},
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": ref_values,
     }
     return [{"Put": put}, {"Put": ref_put}]

@@ -276,7 +276,10 @@ class _BatchRun:
             link, current = known.link, known.record
         key, fingerprint = known.key, known.fingerprint
         previous = link.child_id if link else None
-        if current is not None and self._own_active(current):
+        # A correction whose NHS number another record holds is not retried as a correction:
+        # the holder is revealed below, like any row that finds an existing child.
+        revealed = holder is not None and (current is None or holder.child_id != current.child_id)
+        if current is not None and self._own_active(current) and not revealed:
             return self._apply(current, row, key, fingerprint, previous, full=full)
         identity = identity_dict(row.request)
         # As registration does: the blocks and the identity guard in one consistent read, so a
@@ -301,7 +304,8 @@ class _BatchRun:
         record = matched[0]
         if record.org == caller.org:
             other = self.ports.imports.link_of_child(record.child_id)
-            if other is not None and other != key:
+            stale = other is not None and other != key and not self._speaks_for(other, record)
+            if other is not None and other != key and not stale:
                 reject = Reject(
                     row=row.row,
                     local_id=row.local_id,
@@ -309,7 +313,9 @@ class _BatchRun:
                     field="local_id",
                 )
                 return _Decision("rejected", Changes(), rejects=[reject])
-            return self._apply(record, row, key, fingerprint, previous, full=full)
+            return self._apply(
+                record, row, key, fingerprint, previous, full=full, replaces_ref=other if stale else None
+            )
         # Another organisation's child: shown like a search result, audited and notified as one.
         changes = Changes()
         disclose(
@@ -334,9 +340,11 @@ class _BatchRun:
         previous: str | None,
         *,
         full: FullBlocks,
+        replaces_ref: str | None = None,
     ) -> _Decision:
         """The organisation's own record, brought in line with the row (if it differs)."""
-        link = [(self._link(key, record, fingerprint), previous)]
+        made = self._link(key, record, fingerprint).model_copy(update={"replaces_ref": replaces_ref})
+        link = [(made, previous)]
         wanted = self._differences(record, row.request)
         if wanted is None:
             return _Decision("unchanged", Changes(), links=link)
@@ -367,6 +375,12 @@ class _BatchRun:
         return record if record is not None and record.status == "active" else None
 
     # ---------------------------------------------------------------- helpers
+    def _speaks_for(self, local_key: str, record: ChildRecord) -> bool:
+        """Whether the link `local_key` is this organisation's and still names the child (a link
+        of the organisation that held the child before a transfer no longer does)."""
+        link = self.ports.imports.links([local_key]).get(local_key)
+        return link is not None and link.org == self.caller.org and link.child_id == record.child_id
+
     def _own_active(self, record: ChildRecord | None) -> bool:
         return record is not None and record.status == "active" and record.org == self.caller.org
 
@@ -403,11 +417,22 @@ def import_batch(
     if job is None:
         return False
     progress = ports.imports.get_batch(message.import_id, message.plan.batch)
-    if progress is None or not (job.finished(progress) or progress.failed):
+    pending = progress is None or not (job.finished(progress) or progress.failed)
+    if pending and not _may_go_on(services, job):
+        # The worker acts as the uploader: an organisation locked out since the upload (the
+        # authorizer now refuses its tokens) imports nothing more, and its batches report failed.
+        ports.imports.mark_failed(job.import_id, message.plan.batch, job.expires_at)
+        return True
+    if pending:
         run = _BatchRun(services, ports, job, message.plan, time_left)
         run.run(progress.next_row if progress and progress.next_row else message.plan.first_row)
     complete_if_done(services, ports, job)
     return True
+
+
+def _may_go_on(services: Services, job: ImportJob) -> bool:
+    organisation = services.store.directory.get(job.org)
+    return organisation is not None and organisation.active
 
 
 def complete_if_done(services: Services, ports: ImportPorts, job: ImportJob) -> bool:

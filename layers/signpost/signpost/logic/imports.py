@@ -34,8 +34,11 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # API.md: at most 4 MB, about 25,000 rows
 # An upload whose batches never reached the queue (the request failed after storing it) is
 # reported failed after this long; uploading the file again imports it.
 NOT_QUEUED_AFTER = dt.timedelta(minutes=15)
-_POSITION = r"(?:[A-Z]{1,10}#[0-9#]{1,24}|~)?"
-_VIEW_CURSOR = re.compile(rf"{_POSITION}\|{_POSITION}")
+# Where each list stopped: a reject's sort key, a duplicate's, or `~` (that list is done). Each
+# position stays in its own list (DynamoDB refuses a starting key outside the key condition).
+_REJECT_AT = r"(?:REJECT#[0-9]{1,10}#[0-9]{1,4}|~)?"
+_DUPLICATE_AT = r"(?:DUP#[0-9]{1,10}|~)?"
+_VIEW_CURSOR = re.compile(rf"{_REJECT_AT}\|{_DUPLICATE_AT}")
 _LIST_CURSOR = re.compile(r"[0-9T:.+\-]{10,40}#[0-9]{20}#[A-Za-z0-9_-]{1,64}")
 _DONE = "~"
 

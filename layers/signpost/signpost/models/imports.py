@@ -268,6 +268,9 @@ class LocalIdLink(BaseModel):
     child_id: str
     fingerprint: str
     import_id: str
+    # Not stored: the child's back-link (LOCALREF#) this link takes over, one that no longer
+    # speaks for the child (another organisation's, from before the child was transferred).
+    replaces_ref: str | None = Field(default=None, exclude=True)
 
 
 class RowProgress(BaseModel):
