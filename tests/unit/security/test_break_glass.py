@@ -17,6 +17,7 @@ from signpost.models.search import BreakGlassRequest
 from signpost.settings import Settings
 
 from tests.unit.logic.conftest import (
+    AMELIA,
     AUDITOR,
     CAMDEN,
     CAMDEN_MANAGER,
@@ -226,6 +227,26 @@ def test_break_glass_limits_a_child_moved_to_another_la_since_the_search_is_not_
     store.records.children[child_id] = moved  # responsibility moved since (a transfer accepted)
     with pytest.raises(Conflict):
         break_glass(services, HACKNEY_MANAGER, search_id, WHY)
+
+
+def test_break_glass_limits_a_child_moved_since_is_not_shown_at_its_new_organisation(env):
+    """The search showed an unshielded twin at Camden; the twin has moved to Birmingham since.
+    Breaking the search open must not say where the twin is now: that would be a new answer
+    (Birmingham's signpost) without an entry on the twin's chain or a word to Birmingham."""
+    services, store, _, _ = env
+    noid = {k: v for k, v in AMELIA.items() if k != "nhs_number"}
+    shielded = register(services, CAMDEN_MANAGER, identity=noid, shielding={"reason": "refuge"})
+    twin = register(services, CAMDEN, identity={**noid, "given_names": "Isla"})
+    searched = do_search(services, HACKNEY, identity={**noid, "given_names": "Emilia"})
+    assert searched.outcome == "possible_match"
+    assert [s.organisation.code for s in searched.signposts] == ["E09000007", "E09000007"]
+    moved = store.records.children[twin].model_copy(update={"org": "E08000025", "version": 99})
+    store.records.children[twin] = moved  # responsibility moved since (a transfer accepted)
+    outbox = len(store.outbox)
+    result = break_glass(services, HACKNEY_MANAGER, searched.search_id, WHY)
+    assert [s.child_id for s in result.signposts] == [shielded]
+    assert all(s.organisation.code != "E08000025" for s in result.signposts)
+    assert [(n.to_org, n.child_id) for n in store.outbox[outbox:]] == [("E09000007", shielded)]
 
 
 def test_break_glass_limits_reveals_only_the_children_that_search_matched(env):

@@ -6,7 +6,8 @@ emergency out of hours, say) an `la_manager` of the organisation that searched
 may reveal it, giving a justification - within BREAK_GLASS_WINDOW_HOURS (24) of
 the search, and only the children that search matched as it saw them: shielded
 then, and still the responsibility of the same organisation. A child shielded or
-moved since stays shielded (a new search, and its own break-glass, would be needed).
+moved since stays shielded (a new search, and its own break-glass, would be needed), and
+a child moved since is not shown at all (the search showed it elsewhere).
 The reveal is recorded in the search's chain and in each revealed child's chain,
 flagged `review: true`, and the responsible organisation is told at once
 (`break_glass_used`) - all in one transaction, so there is no reveal without its
@@ -112,7 +113,15 @@ def _revealable(searched: AuditEntry, records: list[ChildRecord]) -> list[ChildR
 
 
 def _matched_records(services: Services, searched: AuditEntry) -> list[ChildRecord]:
-    """The records the search matched, in its ranking; a record purged since is left out."""
-    child_ids = [str(c) for c in (searched.details or {}).get("children", [])]
+    """The records the search matched, in its ranking, still with the organisation the search
+    showed: a record purged since is left out, and so is a child moved to another organisation
+    since (showing where it is now would be a new answer, unaudited and untold)."""
+    details = searched.details or {}
+    child_ids = [str(c) for c in details.get("children", [])]
+    then = details.get("responsible")
     by_id = {r.child_id: r for r in services.store.records.get_children(child_ids)} if child_ids else {}
-    return [by_id[c] for c in child_ids if c in by_id]
+    return [
+        by_id[c]
+        for c in child_ids
+        if c in by_id and (not isinstance(then, dict) or then.get(c) == by_id[c].org)
+    ]

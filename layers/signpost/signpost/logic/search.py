@@ -68,8 +68,11 @@ def search(services: Services, caller: Caller, request: SearchRequest) -> Search
                 "children": [r.child_id for r in found.records],
                 "candidates_read": found.candidates_read,
                 # What break-glass may later reveal: the children shielded as this search saw
-                # them, with their responsible organisation then.
+                # them, with their responsible organisation then ...
                 "shielded": {r.child_id: r.org for r in found.records if r.shielding is not None},
+                # ... and every matched child's organisation then: break-glass shows the others
+                # only where this search showed them (never where a child has moved since).
+                "responsible": {r.child_id: r.org for r in found.records},
             },
         )
         disclose(
