@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from signpost.logic.imports import NOT_QUEUED_AFTER
+from signpost.logic.imports import NOT_QUEUED_AFTER, UPLOAD_KEPT
 from signpost.settings import Settings
 
 from infrastructure.local.aws import parsed_template
@@ -33,6 +33,7 @@ def test_the_runbook_names_the_imports_retention_and_retries() -> None:
     assert f"visibility timeout ({queue['VisibilityTimeout'] // 60} minutes)" in section
     assert f"after about {receives * queue['VisibilityTimeout'] // 60} minutes" in section
     assert f"SQS keeps a message {queue['MessageRetentionPeriod'] // 86400} days" in section
+    assert f"an import not complete {UPLOAD_KEPT.days} days after its upload" in section
     dead_letters = _resource("ImportDeadLetterQueue")
     assert f"keeps them {dead_letters['MessageRetentionPeriod'] // 86400} days" in section
     assert f"still `queued` {NOT_QUEUED_AFTER.seconds // 60} minutes after the upload" in section

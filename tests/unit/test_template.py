@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from signpost.errors import status_phrase
+from signpost.logic.imports import UPLOAD_KEPT
 
 from infrastructure.cfn_yaml import load_template, translate_template
 
@@ -624,7 +625,10 @@ def test_import_uploads_are_encrypted_private_tls_only_and_expire(resources: dic
         for r in bucket["LifecycleConfiguration"]["Rules"]
         if r["Status"] == "Enabled" and "ExpirationInDays" in r
     ]
-    assert [r["ExpirationInDays"] for r in expiry] == [7]
+    assert [r["ExpirationInDays"] for r in expiry] == [UPLOAD_KEPT.days]
+    # a batch message lives exactly as long as the file it points into: never dropped before
+    # its file, and an import not complete when both are gone reports failed (UPLOAD_KEPT)
+    assert resources["ImportQueue"]["Properties"]["MessageRetentionPeriod"] == UPLOAD_KEPT.days * 86400
     # not versioned: a deleted upload leaves no non-current version behind
     assert bucket.get("VersioningConfiguration", {}).get("Status") != "Enabled"
     policy = resources["ImportsBucketPolicy"]["Properties"]

@@ -34,6 +34,9 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # API.md: at most 4 MB, about 25,000 rows
 # An upload whose batches never reached the queue (the request failed after storing it) is
 # reported failed after this long; uploading the file again imports it.
 NOT_QUEUED_AFTER = dt.timedelta(minutes=15)
+# How long an upload is kept (template.yaml: the bucket's lifecycle rule, and the queue keeps a
+# batch message as long): an import not complete by then never will be, so it reports failed.
+UPLOAD_KEPT = dt.timedelta(days=7)
 # Where each list stopped: a reject's sort key, a duplicate's, or `~` (that list is done). Each
 # position stays in its own list (DynamoDB refuses a starting key outside the key condition).
 _REJECT_AT = r"(?:REJECT#[0-9]{1,10}#[0-9]{1,4}|~)?"
@@ -88,8 +91,10 @@ def summarise(job: ImportJob, batches: list[BatchProgress], now: dt.datetime) ->
     done = sum(1 for b in batches if job.finished(b))
     if done == job.batches:
         status = ImportStatus.COMPLETED
-    elif any(b.failed for b in batches) or (
-        job.enqueued_at is None and now - job.created_at > NOT_QUEUED_AFTER
+    elif (
+        any(b.failed for b in batches)
+        or (job.enqueued_at is None and now - job.created_at > NOT_QUEUED_AFTER)
+        or now - job.created_at > UPLOAD_KEPT
     ):
         status = ImportStatus.FAILED
     elif batches:
