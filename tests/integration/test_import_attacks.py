@@ -8,10 +8,8 @@ the responsible organisation, exactly as a search is; anything else says nothing
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from signpost import wiring
 from signpost.dal import clients
@@ -19,35 +17,15 @@ from signpost.dal.cursors import encode_cursor
 
 from infrastructure.local.aws import LocalAws
 from tests.support.iam import ItemRequest, RolePolicies
-from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, to_csv
+from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, scan, to_csv
 from tests.support.lambda_events import caller, invoke, make_event
 
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 
 
 @pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        wiring.reset_services()
-        yield local
-    wiring.reset_services()
-
-
-@pytest.fixture
 def importer(aws: LocalAws) -> Importer:
     return Importer(aws)
-
-
-def scan(aws: LocalAws, table: str = "RecordsTable") -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name="eu-west-2")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": aws.tables[table]}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def register(row: dict[str, str], who=HACKNEY) -> str:

@@ -17,7 +17,7 @@ from signpost.logic import import_worker
 from signpost.logic.identity import open_identity
 
 from infrastructure.local.aws import IMPORTS_BUCKET, LocalAws
-from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, to_csv
+from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, scan, to_csv
 from tests.support.lambda_events import caller, invoke, make_event
 from tests.support.logcapture import LogCapture
 
@@ -33,18 +33,6 @@ def importer(aws: LocalAws) -> Importer:
 
 
 # ---------------------------------------------------------------- inspection (tests only)
-
-
-def scan(aws: LocalAws, table: str = "RecordsTable") -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name="eu-west-2")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": aws.tables[table]}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def children(aws: LocalAws, org: str | None = None) -> dict[str, Any]:
