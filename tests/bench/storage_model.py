@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import boto3
-
-from infrastructure.local.aws import REGION, LocalAws
+from infrastructure.local.aws import LocalAws
 from tests.bench import cost_model
 from tests.bench.aws_usage import INDEX_ENTRY_OVERHEAD, item_size, template_indexes
+from tests.support.tables import scan
 
 CHILDREN_AT_SCALE = 500_000
 
@@ -23,31 +22,24 @@ CHILDREN_AT_SCALE = 500_000
 def table_bytes(aws: LocalAws) -> dict[str, Counter[str]]:
     """Bytes and items by table and kind of item (its key prefix), with index copies
     (test-only Scan of moto's tables: the product never scans)."""
-    client = boto3.client("dynamodb", region_name=REGION)
     indexes = template_indexes(aws.tables)
     out: dict[str, Counter[str]] = {}
     for logical_id, name in aws.tables.items():
         sizes: Counter[str] = Counter()
-        kwargs: dict[str, Any] = {"TableName": name}
-        while True:
-            page = client.scan(**kwargs)
-            for item in page["Items"]:
-                key = item.get("pk") or item.get("id") or {}
-                kind = str(key.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
-                size = item_size(item) + INDEX_ENTRY_OVERHEAD  # DynamoDB's per-item overhead
-                for key_attribute, projection in indexes[name].values():
-                    if key_attribute in item:  # its copy in the index
-                        projected = (
-                            item
-                            if projection == "ALL"
-                            else {k: v for k, v in item.items() if k in ("pk", "sk", "id", key_attribute)}
-                        )
-                        size += item_size(projected) + INDEX_ENTRY_OVERHEAD
-                sizes[f"{logical_id}:{kind}:bytes"] += size
-                sizes[f"{logical_id}:{kind}:items"] += 1
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in scan(aws, logical_id):
+            key = item.get("pk") or item.get("id") or {}
+            kind = str(key.get("S", "item")).split("#")[0] if logical_id != "DirectoryTable" else "org"
+            size = item_size(item) + INDEX_ENTRY_OVERHEAD  # DynamoDB's per-item overhead
+            for key_attribute, projection in indexes[name].values():
+                if key_attribute in item:  # its copy in the index
+                    projected = (
+                        item
+                        if projection == "ALL"
+                        else {k: v for k, v in item.items() if k in ("pk", "sk", "id", key_attribute)}
+                    )
+                    size += item_size(projected) + INDEX_ENTRY_OVERHEAD
+            sizes[f"{logical_id}:{kind}:bytes"] += size
+            sizes[f"{logical_id}:{kind}:items"] += 1
         out[logical_id] = sizes
     return out
 

@@ -17,8 +17,9 @@ from signpost.dal.cursors import encode_cursor
 
 from infrastructure.local.aws import LocalAws
 from tests.support.iam import ItemRequest, RolePolicies
-from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, scan, to_csv
+from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, to_csv
 from tests.support.lambda_events import caller, invoke, make_event
+from tests.support.tables import scan
 
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 

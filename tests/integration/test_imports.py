@@ -17,9 +17,10 @@ from signpost.logic import import_worker
 from signpost.logic.identity import open_identity
 
 from infrastructure.local.aws import IMPORTS_BUCKET, LocalAws
-from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, scan, to_csv
+from tests.support.imports import CAMDEN, Importer, fake_rows, review_by, to_csv
 from tests.support.lambda_events import caller, invoke, make_event
 from tests.support.logcapture import LogCapture
+from tests.support.tables import scan
 
 HACKNEY = caller("E09000012", "la_practitioner", "hackney-sw-1")
 HACKNEY_MANAGER = caller("E09000012", "la_manager", "hackney-mgr-1")

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from signpost.authz import Caller
 from signpost.logic.import_csv import COLUMNS
 from signpost.models.identity import nhs_number_is_valid
@@ -118,16 +117,3 @@ class Importer:
         assert accepted.status == 202, accepted.json()
         self.run()
         return self.report(accepted.json()["import_id"], who)
-
-
-def scan(aws: LocalAws, table: str = "RecordsTable") -> list[dict[str, Any]]:
-    """Every item of one of the stack's tables (inspection in tests only; the service never scans)."""
-    client = boto3.client("dynamodb", region_name="eu-west-2")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": aws.tables[table]}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
